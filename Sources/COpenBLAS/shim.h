@@ -1,0 +1,2 @@
+/* COpenBLAS: the CBLAS interface of the system's OpenBLAS (Debian: libopenblas-dev). */
+#include <cblas.h>

@@ -1,0 +1,177 @@
+// Tape.swift — the record of one forward pass, replayed in reverse to get gradients.
+
+/// Whether a forward pass trains (batch statistics, dropout on) or infers (running
+/// statistics, dropout off). The mode belongs to the pass, not to the model, so an attack
+/// can run an eval-mode view of a model that is being trained without changing it.
+public enum ForwardMode: Sendable {
+    case training
+    case inference
+}
+
+/// Parameters that own a value and accumulate gradients across backward passes.
+public final class Parameter {
+    /// The current value.
+    public var value: Tensor
+    /// The accumulated gradient, or nil before the first backward pass or after `zeroGradient()`.
+    public var gradient: Tensor?
+
+    public init(_ value: Tensor) {
+        self.value = value
+    }
+
+    /// Forgets the accumulated gradient.
+    public func zeroGradient() {
+        gradient = nil
+    }
+}
+
+/// A tape records the differentiable operations of one forward pass.
+///
+/// Create one per forward pass; it is not shared between threads and holds no global state.
+/// Operations whose inputs need no gradient are not recorded, so an inference pass costs
+/// nothing extra, and an attack that asks only for the input gradient
+/// (`parameterGradients: false`) never computes weight gradients.
+///
+/// ```swift
+/// let tape = Tape(mode: .training)
+/// let x = tape.input(images)
+/// let loss = crossEntropy(model(x), labels: labels)
+/// tape.backward(loss)            // parameters' .gradient now hold ∂loss/∂θ
+/// ```
+public final class Tape {
+    /// The forward mode layers read (batch norm, dropout).
+    public let mode: ForwardMode
+    /// Whether parameters are recorded and receive gradients.
+    public let recordsParameterGradients: Bool
+    /// Randomness for stochastic layers (dropout) in this pass.
+    public var generator: SeededGenerator
+
+    struct Node {
+        var inputs: [Int]
+        var pullback: ((Tensor) -> [Tensor?])?
+        var parameter: Parameter?
+        var shape: [Int]
+    }
+
+    private(set) var nodes: [Node] = []
+    private var leafGradients: [Int: Tensor] = [:]
+
+    public init(mode: ForwardMode, parameterGradients: Bool = true,
+                generator: SeededGenerator = SeededGenerator(seed: 0)) {
+        self.mode = mode
+        self.recordsParameterGradients = parameterGradients
+        self.generator = generator
+    }
+
+    /// Records an input; with `requiresGradient` its gradient is kept by `backward`.
+    public func input(_ value: Tensor, requiresGradient: Bool = false) -> Variable {
+        guard requiresGradient else { return Variable(value: value, tape: self, id: -1) }
+        nodes.append(Node(inputs: [], pullback: nil, parameter: nil, shape: value.shape))
+        return Variable(value: value, tape: self, id: nodes.count - 1)
+    }
+
+    /// The variable a layer uses for `parameter` in this pass.
+    public func variable(for parameter: Parameter) -> Variable {
+        guard recordsParameterGradients else { return Variable(value: parameter.value, tape: self, id: -1) }
+        nodes.append(Node(inputs: [], pullback: nil, parameter: parameter, shape: parameter.value.shape))
+        return Variable(value: parameter.value, tape: self, id: nodes.count - 1)
+    }
+
+    /// Records the result of an operation with its pullback (vector–Jacobian product).
+    func record(_ value: Tensor, inputs: [Variable], pullback: @escaping (Tensor) -> [Tensor?]) -> Variable {
+        guard inputs.contains(where: { $0.requiresGradient && $0.tape === self }) else {
+            return Variable(value: value, tape: self, id: -1)
+        }
+        nodes.append(Node(inputs: inputs.map { $0.tape === self ? $0.id : -1 }, pullback: pullback,
+                          parameter: nil, shape: value.shape))
+        return Variable(value: value, tape: self, id: nodes.count - 1)
+    }
+
+    /// Back-propagates from `root` (a scalar, or any shape with an explicit `seed`).
+    ///
+    /// Gradients of recorded parameters are added to `Parameter.gradient`; gradients of
+    /// inputs created with `requiresGradient` are available from `gradient(of:)`.
+    public func backward(_ root: Variable, seed: Tensor? = nil) {
+        precondition(root.tape === self, "backward: the root was not recorded on this tape")
+        leafGradients = [:]
+        guard root.requiresGradient else { return }
+        let start = seed ?? Tensor(repeating: 1, shape: root.value.shape)
+        precondition(start.shape == root.value.shape,
+                     "backward: seed shape \(start.shape) differs from root shape \(root.value.shape)")
+        var gradients = [Tensor?](repeating: nil, count: root.id + 1)
+        gradients[root.id] = start
+        for id in stride(from: root.id, through: 0, by: -1) {
+            guard let gradient = gradients[id] else { continue }
+            gradients[id] = nil
+            let node = nodes[id]
+            if let parameter = node.parameter {
+                if parameter.gradient == nil {
+                    parameter.gradient = gradient
+                } else {
+                    parameter.gradient!.add(gradient)
+                }
+                continue
+            }
+            guard let pullback = node.pullback else {
+                leafGradients[id] = gradient
+                continue
+            }
+            let inputGradients = pullback(gradient)
+            for (input, inputGradient) in zip(node.inputs, inputGradients) {
+                guard input >= 0, let inputGradient else { continue }
+                precondition(inputGradient.shape == nodes[input].shape,
+                             "gradient shape \(inputGradient.shape) != value shape \(nodes[input].shape)")
+                if gradients[input] == nil {
+                    gradients[input] = inputGradient
+                } else {
+                    gradients[input]!.add(inputGradient)
+                }
+            }
+        }
+    }
+
+    /// The gradient of the last `backward` root with respect to an input, or zeros if the
+    /// root does not depend on it.
+    public func gradient(of input: Variable) -> Tensor {
+        precondition(input.tape === self && input.requiresGradient,
+                     "gradient(of:) needs an input recorded with requiresGradient on this tape")
+        return leafGradients[input.id] ?? Tensor.zeros(input.value.shape)
+    }
+}
+
+/// A tensor flowing through a forward pass, linked to the tape that recorded it.
+public struct Variable {
+    /// The forward value.
+    public let value: Tensor
+    /// The tape this value belongs to (nil for free constants, or once the tape is gone).
+    /// Weak: the tape's pullbacks capture variables, so a strong reference here would make
+    /// a cycle and keep every activation of every step alive.
+    public private(set) weak var tape: Tape?
+    let id: Int
+
+    init(value: Tensor, tape: Tape?, id: Int) {
+        self.value = value
+        self.tape = tape
+        self.id = id
+    }
+
+    /// A constant: no gradient flows into it.
+    public init(constant value: Tensor) {
+        self.init(value: value, tape: nil, id: -1)
+    }
+
+    /// True when gradients flow back through this value.
+    public var requiresGradient: Bool { id >= 0 }
+
+    /// The shape of the value.
+    public var shape: [Int] { value.shape }
+
+    /// The forward mode of the pass this value belongs to (inference when there is no tape).
+    public var mode: ForwardMode { tape?.mode ?? .inference }
+}
+
+/// Records `value` on the tape of the first input that has one (a constant otherwise).
+func record(_ value: Tensor, _ inputs: [Variable], pullback: @escaping (Tensor) -> [Tensor?]) -> Variable {
+    guard let tape = inputs.lazy.compactMap(\.tape).first else { return Variable(constant: value) }
+    return tape.record(value, inputs: inputs, pullback: pullback)
+}

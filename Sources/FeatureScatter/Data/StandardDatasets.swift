@@ -1,0 +1,96 @@
+// StandardDatasets.swift — MNIST-style IDX sets and CIFAR binary batches from disk.
+
+import Foundation
+
+/// The train or test part of a data set.
+public enum DatasetSplit: String, Sendable {
+    case train
+    case test
+}
+
+extension Dataset {
+    /// Where Debian's `dataset-fashion-mnist` package puts Fashion-MNIST.
+    public static let fashionMNISTDirectory = "/usr/share/datasets/fashion-mnist"
+
+    /// MNIST or Fashion-MNIST from the four standard IDX files in `directory`
+    /// (`train-images-idx3-ubyte[.gz]`, `train-labels-idx1-ubyte[.gz]`, `t10k-…`).
+    ///
+    /// - Throws: `FSCError.io` naming the missing or corrupt file; `.shapeMismatch` when the
+    ///   image and label counts differ.
+    public static func mnistStyle(directory: String, split: DatasetSplit) throws -> Dataset {
+        let prefix = split == .train ? "train" : "t10k"
+        let imagesFile = try locate(directory, "\(prefix)-images-idx3-ubyte")
+        let labelsFile = try locate(directory, "\(prefix)-labels-idx1-ubyte")
+        let images = try readIDX(imagesFile)
+        let labels = try readIDX(labelsFile)
+        guard images.shape.count == 3 else {
+            throw FSCError.io("\(imagesFile): expected images [N,H,W], got \(images.shape)")
+        }
+        guard labels.shape.count == 1, labels.shape[0] == images.shape[0] else {
+            throw FSCError.shapeMismatch("\(imagesFile) has \(images.shape[0]) images but \(labelsFile) has labels \(labels.shape)")
+        }
+        let tensor = imagesFromBytes(images.bytes, shape: [images.shape[0], 1, images.shape[1], images.shape[2]])
+        return try Dataset(images: tensor, labels: labels.bytes.map(Int.init), classes: 10)
+    }
+
+    /// CIFAR-10 (`data_batch_1…5.bin`, `test_batch.bin`) or CIFAR-100 (`train.bin`,
+    /// `test.bin`, fine labels) in the binary format: per record 1 label byte (CIFAR-100:
+    /// coarse then fine) and 3072 bytes of 32×32 RGB planes.
+    public static func cifar(directory: String, split: DatasetSplit, classes: Int = 10) throws -> Dataset {
+        guard classes == 10 || classes == 100 else {
+            throw FSCError.invalidArgument("CIFAR has 10 or 100 classes, not \(classes)")
+        }
+        let files: [String]
+        if classes == 10 {
+            files = split == .train ? (1...5).map { "data_batch_\($0).bin" } : ["test_batch.bin"]
+        } else {
+            files = [split == .train ? "train.bin" : "test.bin"]
+        }
+        let labelBytes = classes == 10 ? 1 : 2
+        let recordSize = labelBytes + 3072
+        var pixels: [UInt8] = []
+        var labels: [Int] = []
+        for name in files {
+            let path = try locate(directory, name)
+            let bytes = try readFileBytes(path)
+            guard !bytes.isEmpty, bytes.count % recordSize == 0 else {
+                throw FSCError.io("\(path): size \(bytes.count) is not a multiple of the \(recordSize)-byte CIFAR record")
+            }
+            pixels.reserveCapacity(pixels.count + bytes.count)
+            for r in 0..<(bytes.count / recordSize) {
+                let start = r * recordSize
+                let label = Int(bytes[start + labelBytes - 1])
+                guard label < classes else { throw FSCError.io("\(path): record \(r) has label \(label) ≥ \(classes)") }
+                labels.append(label)
+                pixels.append(contentsOf: bytes[(start + labelBytes)..<(start + recordSize)])
+            }
+        }
+        let tensor = imagesFromBytes(pixels, shape: [labels.count, 3, 32, 32])
+        return try Dataset(images: tensor, labels: labels, classes: classes)
+    }
+
+    /// A data set by name: "fashion-mnist" or "mnist" (IDX), "cifar10" or "cifar100".
+    /// `directory` defaults to Debian's location for Fashion-MNIST.
+    public static func named(_ name: String, directory: String?, split: DatasetSplit) throws -> Dataset {
+        switch name {
+        case "fashion-mnist":
+            return try mnistStyle(directory: directory ?? fashionMNISTDirectory, split: split)
+        case "mnist":
+            guard let directory else { throw FSCError.invalidArgument("mnist needs a data directory") }
+            return try mnistStyle(directory: directory, split: split)
+        case "cifar10", "cifar100":
+            guard let directory else { throw FSCError.invalidArgument("\(name) needs a data directory") }
+            return try cifar(directory: directory, split: split, classes: name == "cifar10" ? 10 : 100)
+        default:
+            throw FSCError.invalidArgument("unknown dataset \"\(name)\" (known: fashion-mnist, mnist, cifar10, cifar100)")
+        }
+    }
+
+    /// `directory/name`, or `directory/name.gz` if only that exists.
+    private static func locate(_ directory: String, _ name: String) throws -> String {
+        let plain = directory + "/" + name
+        if FileManager.default.fileExists(atPath: plain) { return plain }
+        if FileManager.default.fileExists(atPath: plain + ".gz") { return plain + ".gz" }
+        throw FSCError.io("\(plain)[.gz]: no such file (is the data set installed? Fashion-MNIST: apt-get install dataset-fashion-mnist)")
+    }
+}

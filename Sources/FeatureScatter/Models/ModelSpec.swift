@@ -1,0 +1,51 @@
+// ModelSpec.swift — built-in architectures by name, so checkpoints and the CLI can rebuild them.
+
+/// A built-in architecture and the data shape it is built for.
+///
+/// Names: `smallcnn`, `mlp`, `preactresnet18`, and `wrn-D-W` (WideResNet of depth D and
+/// width W, e.g. `wrn-16-4`, `wrn-28-10`).
+public struct ModelSpec: Codable, Equatable, Sendable {
+    public var architecture: String
+    /// `[C, H, W]` of one input image.
+    public var inputShape: [Int]
+    public var classes: Int
+
+    public init(architecture: String, inputShape: [Int], classes: Int) {
+        self.architecture = architecture
+        self.inputShape = inputShape
+        self.classes = classes
+    }
+
+    /// Builds the model with initial weights drawn from `generator`.
+    ///
+    /// - Throws: `FSCError.invalidArgument` for an unknown name or an input shape the
+    ///   architecture cannot take.
+    public func build(using generator: inout SeededGenerator) throws -> any Module {
+        guard inputShape.count == 3, inputShape.allSatisfy({ $0 > 0 }) else {
+            throw FSCError.invalidArgument("input shape must be [C,H,W] with positive sizes, got \(inputShape)")
+        }
+        guard classes >= 2 else { throw FSCError.invalidArgument("a model needs at least 2 classes, got \(classes)") }
+        let (c, h, w) = (inputShape[0], inputShape[1], inputShape[2])
+        switch architecture {
+        case "smallcnn":
+            guard h >= 16, w >= 16 else {
+                throw FSCError.invalidArgument("smallcnn needs images of at least 16×16, got \(h)×\(w)")
+            }
+            return SmallCNN(inputShape: inputShape, classes: classes, using: &generator)
+        case "mlp":
+            return MLP(inputFeatures: c * h * w, classes: classes, using: &generator)
+        case "preactresnet18":
+            guard h >= 8, w >= 8 else { throw FSCError.invalidArgument("preactresnet18 needs at least 8×8 images") }
+            return PreActResNet18(inputChannels: c, classes: classes, using: &generator)
+        default:
+            let parts = architecture.split(separator: "-")
+            if parts.count == 3, parts[0] == "wrn", let depth = Int(parts[1]), let width = Int(parts[2]),
+               depth >= 10, (depth - 4) % 6 == 0, width >= 1 {
+                guard h >= 4, w >= 4 else { throw FSCError.invalidArgument("\(architecture) needs at least 4×4 images") }
+                return WideResNet(depth: depth, width: width, inputChannels: c, classes: classes, using: &generator)
+            }
+            throw FSCError.invalidArgument(
+                "unknown model \"\(architecture)\" (known: smallcnn, mlp, preactresnet18, wrn-D-W with D = 6n+4)")
+        }
+    }
+}

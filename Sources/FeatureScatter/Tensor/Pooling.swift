@@ -1,0 +1,135 @@
+// Pooling.swift — max and average pooling over NCHW input, and their adjoints.
+
+/// Max pooling. Padding is treated as −∞ (never selected).
+///
+/// - Parameter input: `[N, C, H, W]`.
+/// - Returns: the pooled tensor `[N, C, H_out, W_out]` and, for each output element, the
+///   flat index into `input` of the element it took (for the backward pass).
+public func maxPool2d(_ input: Tensor, geometry: Conv2dGeometry) -> (output: Tensor, argMax: [Int32]) {
+    precondition(input.rank == 4, "maxPool2d needs [N,C,H,W], got \(input.shape)")
+    let (planes, h, w) = (input.shape[0] * input.shape[1], input.shape[2], input.shape[3])
+    guard let (oh, ow) = geometry.outputSize(height: h, width: w) else {
+        preconditionFailure("maxPool2d: window \(geometry.kernel) does not fit input \(input.shape)")
+    }
+    var out = [Float](repeating: 0, count: planes * oh * ow)
+    var argMax = [Int32](repeating: 0, count: planes * oh * ow)
+    let g = geometry
+    input.scalars.withUnsafeBufferPointer { x in
+        out.withUnsafeMutableBufferPointer { y in
+            argMax.withUnsafeMutableBufferPointer { idx in
+                for plane in 0..<planes {
+                    let base = plane * h * w
+                    for i in 0..<oh {
+                        for j in 0..<ow {
+                            var best = -Float.infinity
+                            var bestIndex = -1
+                            for ki in 0..<g.kernel.height {
+                                let ih = i * g.stride.height - g.padding.height + ki * g.dilation.height
+                                if ih < 0 || ih >= h { continue }
+                                for kj in 0..<g.kernel.width {
+                                    let iw = j * g.stride.width - g.padding.width + kj * g.dilation.width
+                                    if iw < 0 || iw >= w { continue }
+                                    let v = x[base + ih * w + iw]
+                                    if v > best || bestIndex < 0 || v.isNaN {
+                                        best = v
+                                        bestIndex = base + ih * w + iw
+                                    }
+                                }
+                            }
+                            let o = (plane * oh + i) * ow + j
+                            y[o] = best
+                            idx[o] = Int32(bestIndex)
+                        }
+                    }
+                }
+            }
+        }
+    }
+    return (Tensor(shape: [input.shape[0], input.shape[1], oh, ow], scalars: out), argMax)
+}
+
+/// The adjoint of `maxPool2d`: routes each output gradient to the element it took.
+public func maxPool2dBackward(_ outputGradient: Tensor, inputShape: [Int], argMax: [Int32]) -> Tensor {
+    var dx = [Float](repeating: 0, count: inputShape.reduce(1, *))
+    outputGradient.scalars.withUnsafeBufferPointer { dy in
+        dx.withUnsafeMutableBufferPointer { d in
+            argMax.withUnsafeBufferPointer { idx in
+                for o in 0..<dy.count { d[Int(idx[o])] += dy[o] }
+            }
+        }
+    }
+    return Tensor(shape: inputShape, scalars: dx)
+}
+
+/// Average pooling. With `countIncludePad` the divisor is always kh·kw (PyTorch's default);
+/// otherwise it is the number of window elements inside the input.
+///
+/// - Parameter input: `[N, C, H, W]`.
+/// - Returns: `[N, C, H_out, W_out]`.
+public func avgPool2d(_ input: Tensor, geometry: Conv2dGeometry, countIncludePad: Bool = true) -> Tensor {
+    let (planes, h, w) = (input.shape[0] * input.shape[1], input.shape[2], input.shape[3])
+    let (oh, ow, divisors) = averagePoolLayout(input.shape, geometry, countIncludePad)
+    var out = [Float](repeating: 0, count: planes * oh * ow)
+    forEachAverageWindow(geometry, h: h, w: w, oh: oh, ow: ow) { cell, ih, iw in
+        input.scalars.withUnsafeBufferPointer { x in
+            out.withUnsafeMutableBufferPointer { y in
+                let scale = 1 / divisors[cell]
+                for plane in 0..<planes { y[plane * oh * ow + cell] += x[plane * h * w + ih * w + iw] * scale }
+            }
+        }
+    }
+    return Tensor(shape: [input.shape[0], input.shape[1], oh, ow], scalars: out)
+}
+
+/// The adjoint of `avgPool2d`.
+public func avgPool2dBackward(_ outputGradient: Tensor, inputShape: [Int], geometry: Conv2dGeometry,
+                              countIncludePad: Bool = true) -> Tensor {
+    let (planes, h, w) = (inputShape[0] * inputShape[1], inputShape[2], inputShape[3])
+    let (oh, ow, divisors) = averagePoolLayout(inputShape, geometry, countIncludePad)
+    var dx = [Float](repeating: 0, count: inputShape.reduce(1, *))
+    forEachAverageWindow(geometry, h: h, w: w, oh: oh, ow: ow) { cell, ih, iw in
+        outputGradient.scalars.withUnsafeBufferPointer { dy in
+            dx.withUnsafeMutableBufferPointer { d in
+                let scale = 1 / divisors[cell]
+                for plane in 0..<planes { d[plane * h * w + ih * w + iw] += dy[plane * oh * ow + cell] * scale }
+            }
+        }
+    }
+    return Tensor(shape: inputShape, scalars: dx)
+}
+
+/// Output size and per-cell divisor of an average pool.
+private func averagePoolLayout(_ shape: [Int], _ g: Conv2dGeometry, _ countIncludePad: Bool)
+    -> (Int, Int, [Float]) {
+    precondition(shape.count == 4, "avgPool2d needs [N,C,H,W], got \(shape)")
+    let (h, w) = (shape[2], shape[3])
+    guard let (oh, ow) = g.outputSize(height: h, width: w) else {
+        preconditionFailure("avgPool2d: window \(g.kernel) does not fit input \(shape)")
+    }
+    var divisors = [Float](repeating: 0, count: oh * ow)
+    if countIncludePad {
+        for cell in 0..<(oh * ow) { divisors[cell] = Float(g.kernel.height * g.kernel.width) }
+    } else {
+        forEachAverageWindow(g, h: h, w: w, oh: oh, ow: ow) { cell, _, _ in divisors[cell] += 1 }
+    }
+    return (oh, ow, divisors)
+}
+
+/// Calls `body(cell, ih, iw)` for every (output cell, input position inside the input) pair.
+/// The per-plane loop sits inside `body`, so the window arithmetic runs once per cell.
+private func forEachAverageWindow(_ g: Conv2dGeometry, h: Int, w: Int, oh: Int, ow: Int,
+                                  _ body: (Int, Int, Int) -> Void) {
+    for i in 0..<oh {
+        for j in 0..<ow {
+            for ki in 0..<g.kernel.height {
+                let ih = i * g.stride.height - g.padding.height + ki * g.dilation.height
+                if ih < 0 || ih >= h { continue }
+                for kj in 0..<g.kernel.width {
+                    let iw = j * g.stride.width - g.padding.width + kj * g.dilation.width
+                    if iw < 0 || iw >= w { continue }
+                    body(i * ow + j, ih, iw)
+                }
+            }
+        }
+    }
+}

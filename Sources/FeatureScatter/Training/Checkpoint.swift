@@ -1,0 +1,167 @@
+// Checkpoint.swift — saving and restoring a training run, atomically.
+
+import Foundation
+
+/// A snapshot of a training run: the model's parameters and buffers, the optimiser's
+/// momentum buffers, the epoch reached and the random-generator state.
+///
+/// File format (little-endian), documented in docs/checkpoint.md:
+/// ```
+/// "FSCKPT01"          8 bytes, magic and format version
+/// header length       UInt64
+/// header              UTF-8 JSON (CheckpointHeader)
+/// tensor data         float32 values of each entry, in header order
+/// ```
+public struct Checkpoint {
+    /// The JSON header.
+    public struct Header: Codable, Equatable {
+        public struct Entry: Codable, Equatable {
+            /// "parameter", "buffer" or "momentum".
+            public var kind: String
+            public var name: String
+            public var shape: [Int]
+        }
+        public var formatVersion: Int
+        public var model: ModelSpec
+        /// Epochs completed.
+        public var epoch: Int
+        /// The run's generator state, as four 64-bit words in decimal.
+        public var generatorState: [String]
+        public var learningRate: Float
+        /// Free-form facts about the run (method, ε, data set…).
+        public var metadata: [String: String]
+        public var entries: [Entry]
+    }
+
+    public static let magic = Array("FSCKPT01".utf8)
+
+    public var header: Header
+    public var tensors: [Tensor]
+
+    /// Captures `model` (and optionally `optimizer`) after `epoch` epochs.
+    public init(model: any Module, spec: ModelSpec, optimizer: SGD?, epoch: Int,
+                generator: SeededGenerator, metadata: [String: String] = [:]) {
+        var entries: [Header.Entry] = []
+        var tensors: [Tensor] = []
+        for (name, parameter) in model.namedParameters() {
+            entries.append(.init(kind: "parameter", name: name, shape: parameter.value.shape))
+            tensors.append(parameter.value)
+        }
+        for (name, buffer) in model.namedBuffers() {
+            entries.append(.init(kind: "buffer", name: name, shape: buffer.value.shape))
+            tensors.append(buffer.value)
+        }
+        if let optimizer {
+            for ((name, _), momentum) in zip(model.namedParameters(), optimizer.momentumBuffers) {
+                guard let momentum else { continue }
+                entries.append(.init(kind: "momentum", name: name, shape: momentum.shape))
+                tensors.append(momentum)
+            }
+        }
+        let state = generator.state
+        header = Header(formatVersion: 1, model: spec, epoch: epoch,
+                        generatorState: [state.0, state.1, state.2, state.3].map { String($0) },
+                        learningRate: optimizer?.learningRate ?? 0, metadata: metadata, entries: entries)
+        self.tensors = tensors
+    }
+
+    /// The generator state saved with the run.
+    public var generator: SeededGenerator {
+        let words = header.generatorState.compactMap { UInt64($0) }
+        return words.count == 4 ? SeededGenerator(state: (words[0], words[1], words[2], words[3]))
+                                : SeededGenerator(seed: 0)
+    }
+
+    /// Writes the checkpoint atomically (temporary file, fsync, rename).
+    public func write(to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let json = try encoder.encode(header)
+        var data = Data(Checkpoint.magic)
+        var length = UInt64(json.count).littleEndian
+        withUnsafeBytes(of: &length) { data.append(contentsOf: $0) }
+        data.append(json)
+        for tensor in tensors {
+            tensor.scalars.withUnsafeBytes { data.append(contentsOf: $0) }
+        }
+        try writeFileAtomically(data, to: path)
+    }
+
+    /// Reads and checks a checkpoint file.
+    ///
+    /// - Throws: `FSCError.io` naming the file when it is missing, truncated or not a checkpoint.
+    public static func read(from path: String) throws -> Checkpoint {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw FSCError.io("\(path): cannot read checkpoint (missing or unreadable)")
+        }
+        let bytes = [UInt8](data)
+        guard bytes.count >= 16, Array(bytes[0..<8]) == magic else {
+            throw FSCError.io("\(path): not a FeatureScatter checkpoint (bad magic)")
+        }
+        let length = bytes[8..<16].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        guard length <= UInt64(bytes.count - 16) else { throw FSCError.io("\(path): truncated checkpoint header") }
+        let headerEnd = 16 + Int(length)
+        let header: Header
+        do {
+            header = try JSONDecoder().decode(Header.self, from: Data(bytes[16..<headerEnd]))
+        } catch {
+            throw FSCError.io("\(path): corrupt checkpoint header (\(error))")
+        }
+        var offset = headerEnd
+        var tensors: [Tensor] = []
+        for entry in header.entries {
+            guard entry.shape.allSatisfy({ $0 >= 0 && $0 < 1 << 31 }) else {
+                throw FSCError.io("\(path): entry \(entry.name) has invalid shape \(entry.shape)")
+            }
+            let count = entry.shape.reduce(1, *)
+            guard count <= (bytes.count - offset) / 4 else {
+                throw FSCError.io("\(path): truncated data for \(entry.kind) \(entry.name)")
+            }
+            var values = [Float](repeating: 0, count: count)
+            values.withUnsafeMutableBytes { raw in
+                bytes.withUnsafeBytes { source in
+                    raw.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[offset..<(offset + 4 * count)]))
+                }
+            }
+            offset += 4 * count
+            tensors.append(Tensor(shape: entry.shape, scalars: values))
+        }
+        guard offset == bytes.count else { throw FSCError.io("\(path): \(bytes.count - offset) unexpected trailing bytes") }
+        return Checkpoint(header: header, tensors: tensors)
+    }
+
+    private init(header: Header, tensors: [Tensor]) {
+        self.header = header
+        self.tensors = tensors
+    }
+
+    /// Copies the saved parameters and buffers into `model` (and momentum into `optimizer`).
+    ///
+    /// - Throws: `FSCError.shapeMismatch` when a name is missing or a shape differs.
+    public func restore(into model: any Module, optimizer: SGD? = nil) throws {
+        let parameters = Dictionary(uniqueKeysWithValues: model.namedParameters())
+        let buffers = Dictionary(uniqueKeysWithValues: model.namedBuffers())
+        let order = model.namedParameters().map(\.0)
+        var restored = Set<String>()
+        for (entry, tensor) in zip(header.entries, tensors) {
+            switch entry.kind {
+            case "parameter", "buffer":
+                let target = entry.kind == "parameter" ? parameters[entry.name]?.value : buffers[entry.name]?.value
+                guard let target else { throw FSCError.shapeMismatch("checkpoint has \(entry.kind) \(entry.name) the model lacks") }
+                guard target.shape == tensor.shape else {
+                    throw FSCError.shapeMismatch("\(entry.name): checkpoint shape \(tensor.shape), model \(target.shape)")
+                }
+                if entry.kind == "parameter" { parameters[entry.name]!.value = tensor } else { buffers[entry.name]!.value = tensor }
+                restored.insert(entry.name)
+            case "momentum":
+                guard let optimizer, let index = order.firstIndex(of: entry.name) else { continue }
+                optimizer.momentumBuffers[index] = tensor
+            default:
+                throw FSCError.io("checkpoint entry \(entry.name) has unknown kind \(entry.kind)")
+            }
+        }
+        if let missing = (parameters.keys.map { $0 } + buffers.keys.map { $0 }).first(where: { !restored.contains($0) }) {
+            throw FSCError.shapeMismatch("checkpoint lacks \(missing)")
+        }
+    }
+}

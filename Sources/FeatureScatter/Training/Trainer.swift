@@ -1,0 +1,126 @@
+// Trainer.swift — the epoch loop shared by every training method.
+
+import Foundation
+
+/// Where a run is, reported after every batch.
+public struct TrainingProgress: Sendable {
+    public var epoch: Int
+    public var epochs: Int
+    public var batch: Int
+    public var batches: Int
+    /// Mean training loss so far in this epoch.
+    public var loss: Double
+    /// Training accuracy so far in this epoch, percent.
+    public var accuracy: Double
+    public var imagesPerSecond: Double
+    /// Estimated seconds until the run ends.
+    public var secondsRemaining: Double
+}
+
+/// What one epoch achieved.
+public struct EpochMetrics: Codable, Sendable {
+    public var epoch: Int
+    public var learningRate: Float
+    public var trainLoss: Double
+    public var trainAccuracy: Double
+    /// Clean test accuracy in percent (nil when not evaluated).
+    public var testAccuracy: Double?
+    public var seconds: Double
+    public var imagesPerSecond: Double
+}
+
+/// Runs a training method over epochs: seeded data order, learning-rate schedule, SGD,
+/// a NaN check on every loss, and checkpoints after every epoch.
+public final class Trainer {
+    public let model: any Module
+    public let spec: ModelSpec
+    public let method: any TrainingMethod
+    public let configuration: TrainingConfiguration
+    public let optimizer: SGD
+    /// Epochs completed so far.
+    public private(set) var epoch = 0
+    /// The run's generator: each epoch draws its own stream from it.
+    public private(set) var generator: SeededGenerator
+
+    /// Builds the model from `spec` with weights fixed by `configuration.seed`.
+    public init(spec: ModelSpec, method: any TrainingMethod, configuration: TrainingConfiguration) throws {
+        try configuration.validate()
+        AllocatorTuning.apply()
+        var initGenerator = SeededGenerator(seed: configuration.seed)
+        model = try spec.build(using: &initGenerator)
+        self.spec = spec
+        self.method = method
+        self.configuration = configuration
+        optimizer = SGD(parameters: model.parameters, learningRate: configuration.learningRate,
+                        momentum: configuration.momentum, weightDecay: configuration.weightDecay,
+                        nesterov: configuration.nesterov)
+        generator = SeededGenerator(seed: configuration.seed ^ 0x5EED_0F_DA7A)
+    }
+
+    /// Continues from a checkpoint written by `checkpoint(metadata:)`.
+    public func resume(from checkpoint: Checkpoint) throws {
+        guard checkpoint.header.model == spec else {
+            throw FSCError.invalidArgument("checkpoint is for \(checkpoint.header.model), this run is \(spec)")
+        }
+        try checkpoint.restore(into: model, optimizer: optimizer)
+        epoch = checkpoint.header.epoch
+        generator = checkpoint.generator
+    }
+
+    /// A checkpoint of the run as it stands.
+    public func checkpoint(metadata: [String: String] = [:]) -> Checkpoint {
+        Checkpoint(model: model, spec: spec, optimizer: optimizer, epoch: epoch, generator: generator,
+                   metadata: metadata.merging(["method": method.name]) { a, _ in a })
+    }
+
+    /// Trains one epoch on `train` and, if configured, measures clean accuracy on `test`.
+    ///
+    /// - Parameter progress: called after every batch; return false to cancel.
+    /// - Throws: `FSCError.notFinite` if a loss becomes NaN or infinite (saying where),
+    ///   `FSCError.cancelled` when `progress` returns false.
+    public func trainEpoch(on train: Dataset, test: Dataset?,
+                           progress: (TrainingProgress) -> Bool = { _ in true }) throws -> EpochMetrics {
+        guard train.imageShape == spec.inputShape, train.classes == spec.classes else {
+            throw FSCError.shapeMismatch("data \(train.imageShape) with \(train.classes) classes does not fit model \(spec.architecture) \(spec.inputShape) with \(spec.classes) classes")
+        }
+        let config = configuration
+        optimizer.learningRate = config.schedule.rate(base: config.learningRate, epoch: epoch)
+        var epochGenerator = generator.split()
+        let augmentation = Augmentation(cropPadding: config.cropPadding, horizontalFlip: config.horizontalFlip)
+        var loader = BatchLoader(train, batchSize: config.batchSize, shuffle: true, augmentation: augmentation,
+                                 generator: epochGenerator.split())
+        let batches = loader.batchCount
+        let start = Date()
+        var (lossSum, correct, seen, batch) = (0.0, 0, 0, 0)
+        while let (images, labels) = loader.next() {
+            let tape = Tape(mode: .training, generator: epochGenerator.split())
+            let step = try method.loss(model: model, images: images, labels: labels, classes: spec.classes,
+                                       tape: tape, generator: &epochGenerator)
+            let loss = step.loss.value.scalar
+            guard loss.isFinite else {
+                model.zeroGradients()
+                throw FSCError.notFinite("training loss is \(loss) at epoch \(epoch + 1), batch \(batch + 1); "
+                    + "try a lower learning rate (now \(optimizer.learningRate))")
+            }
+            tape.backward(step.loss)
+            optimizer.step()
+            batch += 1
+            seen += labels.count
+            lossSum += Double(loss) * Double(labels.count)
+            correct += zip(step.logits.value.argMaxPerRow(), labels).filter { $0 == $1 }.count
+            let elapsed = Date().timeIntervalSince(start)
+            let rate = Double(seen) / max(elapsed, 1e-9)
+            let remainingImages = Double(train.count - seen + (config.epochs - epoch - 1) * train.count)
+            let report = TrainingProgress(epoch: epoch + 1, epochs: config.epochs, batch: batch, batches: batches,
+                                          loss: lossSum / Double(seen), accuracy: 100 * Double(correct) / Double(seen),
+                                          imagesPerSecond: rate, secondsRemaining: remainingImages / rate)
+            guard progress(report) else { throw FSCError.cancelled }
+        }
+        let seconds = Date().timeIntervalSince(start)
+        epoch += 1
+        let testAccuracy = config.evaluateEachEpoch ? test.map { accuracy(of: model, on: $0) } : nil
+        return EpochMetrics(epoch: epoch, learningRate: optimizer.learningRate, trainLoss: lossSum / Double(max(seen, 1)),
+                            trainAccuracy: 100 * Double(correct) / Double(max(seen, 1)), testAccuracy: testAccuracy,
+                            seconds: seconds, imagesPerSecond: Double(seen) / max(seconds, 1e-9))
+    }
+}
