@@ -1,0 +1,117 @@
+// DataTests.swift — IDX and CIFAR readers, batching and augmentation, and their errors.
+
+import FeatureScatter
+import FeatureScatterTestSupport
+import Foundation
+import XCTest
+
+final class DataTests: XCTestCase {
+    var folder: String!
+
+    override func setUpWithError() throws {
+        folder = NSTemporaryDirectory() + "fsc-data-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(atPath: folder)
+    }
+
+    private func idx(_ shape: [Int], _ data: [UInt8]) -> Data {
+        var bytes: [UInt8] = [0, 0, 8, UInt8(shape.count)]
+        for d in shape { bytes += [UInt8(d >> 24 & 255), UInt8(d >> 16 & 255), UInt8(d >> 8 & 255), UInt8(d & 255)] }
+        return Data(bytes + data)
+    }
+
+    private func writeMNISTStyle(count: Int, labels: [UInt8]? = nil) {
+        let pixels = (0..<(count * 4 * 4)).map { UInt8($0 % 256) }
+        FileManager.default.createFile(atPath: folder + "/t10k-images-idx3-ubyte", contents: idx([count, 4, 4], pixels))
+        FileManager.default.createFile(atPath: folder + "/t10k-labels-idx1-ubyte",
+                                       contents: idx([labels?.count ?? count], labels ?? (0..<count).map { UInt8($0 % 10) }))
+    }
+
+    func testMNISTStyleReaderScalesPixelsToUnitRange() throws {
+        writeMNISTStyle(count: 3)
+        let data = try Dataset.mnistStyle(directory: folder, split: .test)
+        XCTAssertEqual(data.images.shape, [3, 1, 4, 4])
+        XCTAssertEqual(data.labels, [0, 1, 2])
+        XCTAssertEqual(data.images.scalars[255 % 48], Float(255 % 48) / 255, accuracy: 1e-7)
+    }
+
+    func testMissingDatasetNamesTheFile() {
+        XCTAssertThrowsError(try Dataset.mnistStyle(directory: folder, split: .test)) { error in
+            XCTAssert("\(error)".contains("t10k-images-idx3-ubyte"), "\(error)")
+        }
+    }
+
+    func testLabelCountMismatchIsAnError() {
+        writeMNISTStyle(count: 3, labels: [1, 2])
+        XCTAssertThrowsError(try Dataset.mnistStyle(directory: folder, split: .test)) { error in
+            guard case FSCError.shapeMismatch = error else { return XCTFail("\(error)") }
+        }
+    }
+
+    func testTruncatedIDXIsAnIOError() {
+        XCTAssertThrowsError(try parseIDX([0, 0, 8, 3, 0, 0, 0, 9, 0, 0, 0, 2, 0, 0, 0, 2, 1, 2], name: "x")) { error in
+            guard case FSCError.io(let message) = error else { return XCTFail("\(error)") }
+            XCTAssert(message.contains("36 bytes"), message)
+        }
+    }
+
+    func testCorruptGzipIsAnIOError() {
+        var bytes: [UInt8] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]
+        bytes += [UInt8](repeating: 0xAB, count: 100)
+        FileManager.default.createFile(atPath: folder + "/bad.gz", contents: Data(bytes))
+        XCTAssertThrowsError(try readFileBytes(folder + "/bad.gz")) { error in
+            guard case FSCError.io(let message) = error else { return XCTFail("\(error)") }
+            XCTAssert(message.contains("bad.gz"), message)
+        }
+    }
+
+    func testCIFAR10ReaderTakesLabelThenPlanes() throws {
+        var record = [UInt8](repeating: 0, count: 3073 * 2)
+        record[0] = 7
+        record[1] = 255
+        record[3073] = 2
+        FileManager.default.createFile(atPath: folder + "/test_batch.bin", contents: Data(record))
+        let data = try Dataset.cifar(directory: folder, split: .test)
+        XCTAssertEqual(data.labels, [7, 2])
+        XCTAssertEqual(data.images.shape, [2, 3, 32, 32])
+        XCTAssertEqual(data.images.scalars[0], 1)
+    }
+
+    func testCIFARWithPartialRecordIsAnError() {
+        FileManager.default.createFile(atPath: folder + "/test_batch.bin", contents: Data(count: 3000))
+        XCTAssertThrowsError(try Dataset.cifar(directory: folder, split: .test))
+    }
+
+    func testSameSeedGivesSameBatchOrder() throws {
+        writeMNISTStyle(count: 10)
+        let data = try Dataset.mnistStyle(directory: folder, split: .test)
+        let first = BatchLoader(data, batchSize: 4, shuffle: true, generator: SeededGenerator(seed: 5)).map(\.labels)
+        let second = BatchLoader(data, batchSize: 4, shuffle: true, generator: SeededGenerator(seed: 5)).map(\.labels)
+        XCTAssertEqual(first, second)
+        XCTAssertEqual(first.map(\.count), [4, 4, 2])
+        XCTAssertEqual(Set(first.flatMap { $0 }).count, 10)
+    }
+
+    func testFlipReversesEachRow() {
+        let batch = Tensor(shape: [1, 1, 1, 3], scalars: [1, 2, 3])
+        var flips = 0
+        for seed in 0..<16 {
+            var copy = batch
+            var g = SeededGenerator(seed: UInt64(seed))
+            Augmentation(horizontalFlip: true).apply(to: &copy, using: &g)
+            if copy.scalars == [3, 2, 1] { flips += 1 } else { XCTAssertEqual(copy, batch) }
+        }
+        XCTAssert(flips > 0 && flips < 16)
+    }
+
+    func testDatasetRejectsLabelsOutOfRangeAndNaN() {
+        XCTAssertThrowsError(try Dataset(images: .zeros([1, 1, 2, 2]), labels: [10], classes: 10))
+        XCTAssertThrowsError(try Dataset(images: Tensor(repeating: .nan, shape: [1, 1, 2, 2]), labels: [1], classes: 10))
+        XCTAssertThrowsError(try Dataset(images: .zeros([2, 4]), labels: [1, 1], classes: 10)) { error in
+            guard case FSCError.shapeMismatch = error else { return XCTFail("\(error)") }
+        }
+    }
+}

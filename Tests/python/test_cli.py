@@ -1,0 +1,79 @@
+"""The fscatter command line: info, train, eval, resume and its errors."""
+
+import json
+import os
+
+from conftest import run
+
+FASHION = "/usr/share/datasets/fashion-mnist"
+
+
+def test_info_reports_blas_core_and_threads_as_json(fscatter):
+    info = json.loads(run(fscatter, "info", "--json").stdout)
+    assert info["blas_core"] not in ("", "unknown")
+    assert info["threads"] >= 1
+    assert info["version"].count(".") == 2
+
+
+def test_info_respects_a_user_chosen_core(fscatter):
+    env = dict(os.environ, OPENBLAS_CORETYPE="Prescott")
+    result = __import__("subprocess").run([fscatter, "info", "--json"], capture_output=True, text=True, env=env)
+    assert json.loads(result.stdout)["blas_core"] == "Prescott"
+
+
+def test_train_writes_summary_metrics_and_checkpoint(fscatter, tmp_path):
+    out = tmp_path / "run"
+    run(fscatter, "train", "--method", "standard", "--model", "smallcnn", "--epochs", "1",
+        "--batch-size", "64", "--train-subset", "640", "--test-subset", "200", "--seed", "3", "--out", out)
+    summary = json.loads((out / "summary.json").read_text())
+    for key in ("test_accuracy", "train_seconds", "images_per_second", "checkpoint"):
+        assert key in summary
+    assert 0 <= summary["test_accuracy"] <= 100
+    assert os.path.exists(summary["checkpoint"])
+    lines = (out / "metrics.jsonl").read_text().splitlines()
+    assert len(lines) == 1 and json.loads(lines[0])["epoch"] == 1
+
+    evaluated = json.loads(run(fscatter, "eval", "--checkpoint", summary["checkpoint"],
+                               "--test-subset", "200").stdout)
+    assert abs(evaluated["accuracy"]["clean"] - summary["test_accuracy"]) < 1e-9
+
+
+def test_progress_is_json_lines_when_not_a_terminal(fscatter, tmp_path):
+    result = run(fscatter, "train", "--model", "mlp", "--epochs", "1", "--train-subset", "256",
+                 "--test-subset", "64", "--out", tmp_path / "r")
+    events = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    assert any(e["event"] == "progress" and "eta_seconds" in e for e in events)
+    assert any(e["event"] == "epoch" for e in events)
+
+
+def test_resume_continues_to_the_same_result_as_an_uninterrupted_run(fscatter, tmp_path):
+    common = ["--model", "mlp", "--train-subset", "512", "--test-subset", "128", "--seed", "5",
+              "--batch-size", "64"]
+    run(fscatter, "train", *common, "--epochs", "2", "--out", tmp_path / "straight")
+    run(fscatter, "train", *common, "--epochs", "1", "--out", tmp_path / "split")
+    run(fscatter, "train", *common, "--epochs", "2", "--resume", tmp_path / "split")
+    straight = [json.loads(l) for l in (tmp_path / "straight" / "metrics.jsonl").read_text().splitlines()]
+    split = [json.loads(l) for l in (tmp_path / "split" / "metrics.jsonl").read_text().splitlines()]
+    assert [m["train_loss"] for m in straight] == [m["train_loss"] for m in split]
+    assert straight[-1]["test_accuracy"] == split[-1]["test_accuracy"]
+
+
+def test_missing_dataset_is_a_clear_error(fscatter, tmp_path):
+    result = run(fscatter, "train", "--data-dir", tmp_path, "--epochs", "1", "--out", tmp_path / "r", check=False)
+    assert result.returncode != 0
+    assert "train-images-idx3-ubyte" in result.stderr
+    assert "Fatal error" not in result.stderr
+
+
+def test_wrong_model_for_the_data_is_a_clear_error(fscatter, tmp_path):
+    result = run(fscatter, "train", "--model", "wrn-15-2", "--epochs", "1", "--out", tmp_path / "r", check=False)
+    assert result.returncode != 0
+    assert "wrn-15-2" in result.stderr
+
+
+def test_corrupt_checkpoint_is_a_clear_error(fscatter, tmp_path):
+    bad = tmp_path / "bad.fsc"
+    bad.write_bytes(b"FSCKPT01" + b"\xff" * 40)
+    result = run(fscatter, "eval", "--checkpoint", bad, check=False)
+    assert result.returncode != 0
+    assert "bad.fsc" in result.stderr
