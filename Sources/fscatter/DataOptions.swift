@@ -1,0 +1,32 @@
+// DataOptions.swift — the options every command that reads a data set shares.
+
+import ArgumentParser
+import FeatureScatter
+
+struct DataOptions: ParsableArguments {
+    @Option(help: "Data set: fashion-mnist, mnist, cifar10 or cifar100.")
+    var dataset = "fashion-mnist"
+
+    @Option(name: .customLong("data-dir"), help: "Folder of the data set's files (default for fashion-mnist: \(Dataset.fashionMNISTDirectory)).")
+    var dataDirectory: String?
+
+    @Option(name: .customLong("test-subset"), help: "Use only the first N test images.")
+    var testSubset: Int?
+
+    @Option(help: "Threads for OpenBLAS (default: OpenBLAS's own choice).")
+    var threads: Int?
+
+    func validate() throws {
+        if let testSubset, testSubset < 1 { throw ValidationError("--test-subset must be ≥ 1, got \(testSubset)") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be ≥ 1, got \(threads)") }
+    }
+
+    /// Applies `--threads`.
+    func applyThreads() {
+        if let threads { BLASRuntime.setThreadCount(threads) }
+    }
+
+    func load(_ split: DatasetSplit, subset: Int? = nil) throws -> Dataset {
+        try Dataset.named(dataset, directory: dataDirectory, split: split).prefix(subset)
+    }
+}

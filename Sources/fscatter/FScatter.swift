@@ -1,0 +1,35 @@
+// FScatter.swift — the `fscatter` command-line tool: train, evaluate and inspect models.
+
+import ArgumentParser
+import FeatureScatter
+import Foundation
+
+@main
+struct FScatter: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fscatter",
+        abstract: "Feature-scattering adversarial training and robustness evaluation.",
+        version: FeatureScatterVersion.string,
+        subcommands: [InfoCommand.self, TrainCommand.self, EvalCommand.self, BenchCommand.self])
+
+    /// Selects the OpenBLAS core before any BLAS call (DESIGN §6), then runs the command.
+    static func main() {
+        BLASCoreSelection.reexecIfNeeded()
+        AllocatorTuning.apply()
+        main(nil)
+    }
+}
+
+/// Re-executes the tool with `OPENBLAS_CORETYPE` set when the user has not set one and
+/// this CPU needs a better core than OpenBLAS detects. OpenBLAS reads the variable once,
+/// when it loads, which happens before `main`; hence the re-exec.
+enum BLASCoreSelection {
+    static func reexecIfNeeded() {
+        guard let core = BLASRuntime.coreToSelect() else { return }
+        setenv("OPENBLAS_CORETYPE", core, 1)
+        var arguments = CommandLine.arguments.map { strdup($0) }
+        arguments.append(nil)
+        execv("/proc/self/exe", &arguments)
+        // execv returns only on failure: run on with the core OpenBLAS picked itself.
+    }
+}

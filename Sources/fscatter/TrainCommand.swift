@@ -1,0 +1,120 @@
+// TrainCommand.swift — `fscatter train`: train a model and write metrics, checkpoints, summary.
+
+import ArgumentParser
+import FeatureScatter
+import Foundation
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train", abstract: "Train a model on a data set.")
+
+    @Option(help: "Training method: \(TrainingMethods.names.joined(separator: ", ")).")
+    var method = "standard"
+
+    @Option(help: "Model: smallcnn, mlp, preactresnet18 or wrn-D-W (e.g. wrn-16-4).")
+    var model = "smallcnn"
+
+    @OptionGroup var data: DataOptions
+
+    @Option(name: .customLong("train-subset"), help: "Use only the first N training images.")
+    var trainSubset: Int?
+
+    @Option(help: "Number of epochs.")
+    var epochs = 10
+
+    @Option(name: .customLong("batch-size"), help: "Images per batch.")
+    var batchSize = 128
+
+    @Option(name: .customLong("lr"), help: "Base learning rate.")
+    var learningRate: Float = 0.05
+
+    @Option(help: "SGD momentum.")
+    var momentum: Float = 0.9
+
+    @Option(name: .customLong("weight-decay"), help: "L2 weight decay (PyTorch semantics).")
+    var weightDecay: Float = 2e-4
+
+    @Flag(help: "Use Nesterov momentum.")
+    var nesterov = false
+
+    @Option(help: "Learning-rate schedule: piecewise, cosine or constant.")
+    var schedule = "piecewise"
+
+    @Option(name: .customLong("decay-epochs"), help: "Comma-separated epochs where the piecewise schedule multiplies the rate by 0.1.")
+    var decayEpochs = "60,90"
+
+    @Option(name: .customLong("crop-padding"), help: "Random-crop padding in pixels (0 = off).")
+    var cropPadding = 0
+
+    @Flag(name: .customLong("flip"), help: "Random horizontal flips.")
+    var horizontalFlip = false
+
+    @Option(help: "Seed fixing initialisation, data order and all randomness.")
+    var seed: UInt64 = 0
+
+    @Option(name: .customLong("out"), help: "Output folder for metrics.jsonl, checkpoint.fsc and summary.json.")
+    var outputDirectory = "runs/latest"
+
+    @Option(help: "Continue the run in this folder from its checkpoint.")
+    var resume: String?
+
+    func validate() throws {
+        guard TrainingMethods.names.contains(method) else {
+            throw ValidationError("unknown --method \(method) (known: \(TrainingMethods.names.joined(separator: ", ")))")
+        }
+        guard ["piecewise", "cosine", "constant"].contains(schedule) else {
+            throw ValidationError("--schedule must be piecewise, cosine or constant, got \(schedule)")
+        }
+        if let trainSubset, trainSubset < 1 { throw ValidationError("--train-subset must be ≥ 1") }
+        guard decayEpochs.split(separator: ",").allSatisfy({ Int($0.trimmingCharacters(in: .whitespaces)) != nil }) else {
+            throw ValidationError("--decay-epochs must be comma-separated integers, got \(decayEpochs)")
+        }
+    }
+
+    func run() throws {
+        data.applyThreads()
+        let train = try data.load(.train, subset: trainSubset)
+        let test = try data.load(.test, subset: data.testSubset)
+        var config = TrainingConfiguration()
+        config.epochs = epochs
+        config.batchSize = batchSize
+        config.learningRate = learningRate
+        config.momentum = momentum
+        config.weightDecay = weightDecay
+        config.nesterov = nesterov
+        config.cosineSchedule = schedule == "cosine"
+        config.decayEpochs = schedule == "constant" ? [] : decayEpochs.split(separator: ",").compactMap {
+            Int($0.trimmingCharacters(in: .whitespaces))
+        }
+        config.cropPadding = cropPadding
+        config.horizontalFlip = horizontalFlip
+        config.seed = seed
+        let spec = ModelSpec(architecture: model, inputShape: train.imageShape, classes: train.classes)
+        let trainer = try Trainer(spec: spec, method: try TrainingMethods.make(method), configuration: config)
+        let directory = resume ?? outputDirectory
+        if resume != nil {
+            try trainer.resume(from: Checkpoint.read(from: directory + "/checkpoint.fsc"))
+        }
+        var display = ProgressDisplay()
+        let summary = try runTraining(trainer, train: train, test: test, datasetName: data.dataset,
+                                      directory: directory, metadata: ["seed": String(seed)],
+                                      progress: { display.show($0); return true },
+                                      epochEnded: { display.epochEnded($0) })
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys]
+        print(String(decoding: try encoder.encode(summary), as: UTF8.self))
+    }
+}
+
+/// The training methods the CLI knows, by name.
+enum TrainingMethods {
+    static let names = ["standard"]
+
+    static func make(_ name: String) throws -> any TrainingMethod {
+        switch name {
+        case "standard": return StandardTraining()
+        default: throw FSCError.invalidArgument("unknown training method \(name)")
+        }
+    }
+}
