@@ -13,7 +13,7 @@ struct DataOptions: ParsableArguments {
     @Option(name: .customLong("test-subset"), help: "Use only the first N test images.")
     var testSubset: Int?
 
-    @Option(help: "Threads for OpenBLAS (default: OpenBLAS's own choice).")
+    @Option(help: "Worker threads (default: OPENBLAS_NUM_THREADS if set, else the number of cores).")
     var threads: Int?
 
     func validate() throws {
@@ -23,7 +23,7 @@ struct DataOptions: ParsableArguments {
 
     /// Applies `--threads`.
     func applyThreads() {
-        if let threads { BLASRuntime.setThreadCount(threads) }
+        if let threads { Parallelism.setWorkerCount(threads) }
     }
 
     func load(_ split: DatasetSplit, subset: Int? = nil) throws -> Dataset {

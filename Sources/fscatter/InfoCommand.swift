@@ -17,13 +17,15 @@ struct InfoCommand: ParsableCommand {
             ("version", FeatureScatterVersion.string),
             ("blas_core", BLASRuntime.coreName),
             ("blas_config", BLASRuntime.configuration),
-            ("threads", String(BLASRuntime.threadCount)),
+            ("threads", String(Parallelism.workerCount)),
+            ("blas_threads", String(BLASRuntime.threadCount)),
             ("openblas_coretype", environment["OPENBLAS_CORETYPE"] ?? ""),
             ("recommended_core", BLASRuntime.recommendedCore(cpuFlags: BLASRuntime.cpuFlags()) ?? ""),
         ]
         if json {
             var object: [String: Any] = Dictionary(uniqueKeysWithValues: facts)
-            object["threads"] = BLASRuntime.threadCount
+            object["threads"] = Parallelism.workerCount
+            object["blas_threads"] = BLASRuntime.threadCount
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {

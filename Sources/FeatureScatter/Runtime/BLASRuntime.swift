@@ -17,13 +17,9 @@ public enum BLASRuntime {
         return String(cString: config)
     }
 
-    /// The number of threads OpenBLAS uses.
+    /// The number of threads OpenBLAS itself uses per call (1 under the engine's own
+    /// parallelism; see `Parallelism`).
     public static var threadCount: Int { Int(openblas_get_num_threads()) }
-
-    /// Sets the number of threads OpenBLAS uses (at least 1).
-    public static func setThreadCount(_ count: Int) {
-        openblas_set_num_threads(Int32(max(count, 1)))
-    }
 
     /// The OpenBLAS core this CPU should use, from its feature flags, or nil when OpenBLAS's
     /// own detection is fine. Debian's OpenBLAS 0.3.21 does not recognise some recent CPUs

@@ -70,15 +70,17 @@ struct ConvolutionPlan {
         return first..<max(first, min(last + 1, outWidth))
     }
 
-    /// Fills `col` ([patch, positions]) with the patches of channels `[c0, c0+groupIn)` of `image`.
-    func im2col(_ image: UnsafePointer<Float>, firstChannel c0: Int, into col: UnsafeMutablePointer<Float>) {
+    /// Fills `positions` columns of `col` (a `[patch, rowStride]` matrix) with the patches
+    /// of channels `[c0, c0+groupIn)` of `image`.
+    func im2col(_ image: UnsafePointer<Float>, firstChannel c0: Int, into col: UnsafeMutablePointer<Float>,
+                rowStride: Int) {
         let g = geometry
         var row = 0
         for c in 0..<groupIn {
             let plane = image + (c0 + c) * height * width
             for ki in 0..<g.kernel.height {
                 for kj in 0..<g.kernel.width {
-                    let out = col + row * positions
+                    let out = col + row * rowStride
                     let shift = kj * g.dilation.width - g.padding.width
                     let valid = validColumns(shift: shift)
                     for oh in 0..<outHeight {
@@ -103,15 +105,17 @@ struct ConvolutionPlan {
         }
     }
 
-    /// Adds the patches in `col` back onto channels `[c0, c0+groupIn)` of `image` (the adjoint of im2col).
-    func col2im(_ col: UnsafePointer<Float>, firstChannel c0: Int, into image: UnsafeMutablePointer<Float>) {
+    /// Adds `positions` columns of `col` (a `[patch, rowStride]` matrix) back onto channels
+    /// `[c0, c0+groupIn)` of `image` (the adjoint of im2col).
+    func col2im(_ col: UnsafePointer<Float>, firstChannel c0: Int, into image: UnsafeMutablePointer<Float>,
+                rowStride: Int) {
         let g = geometry
         var row = 0
         for c in 0..<groupIn {
             let plane = image + (c0 + c) * height * width
             for ki in 0..<g.kernel.height {
                 for kj in 0..<g.kernel.width {
-                    let source = col + row * positions
+                    let source = col + row * rowStride
                     let shift = kj * g.dilation.width - g.padding.width
                     let valid = validColumns(shift: shift)
                     for oh in 0..<outHeight {
@@ -132,7 +136,19 @@ struct ConvolutionPlan {
     }
 }
 
+/// Images per GEMM: enough output columns for an efficient SGEMM, bounded so the patch
+/// matrix of a chunk stays around 4 MiB.
+private func imagesPerChunk(_ plan: ConvolutionPlan, images: Int) -> Int {
+    let byColumns = max(1, 4096 / max(plan.positions, 1))
+    let byMemory = max(1, (1 << 20) / max(plan.patch * plan.positions, 1))
+    return max(1, min(images, max(byColumns, 1), byMemory))
+}
+
 /// 2-D cross-correlation (PyTorch's `conv2d`) of NCHW input with OIHW weights.
+///
+/// The batch is split across `Parallelism.workerCount` threads; each turns a chunk of
+/// images into one patch matrix `[C_in/g·kh·kw, images·H_out·W_out]` (im2col) and multiplies
+/// it by the weights in one SGEMM per group.
 ///
 /// - Parameters:
 ///   - input: `[N, C_in, H, W]`.
@@ -142,32 +158,39 @@ struct ConvolutionPlan {
 public func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor?, groups: Int = 1,
                    geometry: Conv2dGeometry) -> Tensor {
     let plan = ConvolutionPlan(input: input.shape, weight: weight.shape, groups: groups, geometry: geometry)
-    let outPerImage = plan.outChannels * plan.positions
+    if let bias {
+        precondition(bias.shape == [plan.outChannels], "conv2d: bias \(bias.shape) for \(plan.outChannels) channels")
+    }
+    let (p, outPerImage) = (plan.positions, plan.outChannels * plan.positions)
+    let inPerImage = plan.inChannels * plan.height * plan.width
     var out = [Float](repeating: 0, count: plan.batch * outPerImage)
-    var col = [Float](repeating: 0, count: plan.patch * plan.positions)
     input.scalars.withUnsafeBufferPointer { x in
         weight.scalars.withUnsafeBufferPointer { w in
             out.withUnsafeMutableBufferPointer { y in
-                col.withUnsafeMutableBufferPointer { colBuffer in
-                    let colBase = colBuffer.baseAddress!
-                    for n in 0..<plan.batch {
-                        let image = x.baseAddress! + n * plan.inChannels * plan.height * plan.width
+                let (xBase, wBase, yBase) = (x.baseAddress!, w.baseAddress!, y.baseAddress!)
+                Parallelism.forEachRange(plan.batch) { images, _ in
+                    let chunk = imagesPerChunk(plan, images: images.count)
+                    let col = UnsafeMutablePointer<Float>.allocate(capacity: plan.patch * chunk * p)
+                    let product = UnsafeMutablePointer<Float>.allocate(capacity: plan.groupOut * chunk * p)
+                    defer { col.deallocate(); product.deallocate() }
+                    for first in stride(from: images.lowerBound, to: images.upperBound, by: chunk) {
+                        let count = min(chunk, images.upperBound - first)
                         for g in 0..<plan.groups {
-                            plan.im2col(image, firstChannel: g * plan.groupIn, into: colBase)
-                            sgemm(transposeA: false, transposeB: false, m: plan.groupOut, n: plan.positions,
-                                  k: plan.patch, a: w.baseAddress! + g * plan.groupOut * plan.patch, lda: plan.patch,
-                                  b: colBase, ldb: plan.positions, beta: 0,
-                                  c: y.baseAddress! + n * outPerImage + g * plan.groupOut * plan.positions,
-                                  ldc: plan.positions)
-                        }
-                    }
-                    if let bias {
-                        precondition(bias.shape == [plan.outChannels], "conv2d: bias \(bias.shape) for \(plan.outChannels) channels")
-                        for n in 0..<plan.batch {
-                            for o in 0..<plan.outChannels {
-                                let b = bias.scalars[o]
-                                let base = n * outPerImage + o * plan.positions
-                                for p in 0..<plan.positions { y[base + p] += b }
+                            for i in 0..<count {
+                                plan.im2col(xBase + (first + i) * inPerImage, firstChannel: g * plan.groupIn,
+                                            into: col + i * p, rowStride: count * p)
+                            }
+                            sgemm(transposeA: false, transposeB: false, m: plan.groupOut, n: count * p, k: plan.patch,
+                                  a: wBase + g * plan.groupOut * plan.patch, lda: plan.patch,
+                                  b: col, ldb: count * p, beta: 0, c: product, ldc: count * p)
+                            for i in 0..<count {
+                                for o in 0..<plan.groupOut {
+                                    let channel = g * plan.groupOut + o
+                                    let target = yBase + (first + i) * outPerImage + channel * p
+                                    let source = product + o * count * p + i * p
+                                    let b = bias?.scalars[channel] ?? 0
+                                    for j in 0..<p { target[j] = source[j] + b }
+                                }
                             }
                         }
                     }
@@ -179,41 +202,63 @@ public func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor?, groups: Int =
 }
 
 /// The adjoint of `conv2d`: gradients of the input, weight and bias from the output gradient.
-/// Only the requested gradients are computed.
+/// Only the requested gradients are computed; work is split over the batch like `conv2d`,
+/// with one weight-gradient accumulator per worker, summed at the end.
 public func conv2dBackward(_ outputGradient: Tensor, input: Tensor, weight: Tensor, groups: Int,
                            geometry: Conv2dGeometry, needInput: Bool, needWeight: Bool, needBias: Bool)
     -> (input: Tensor?, weight: Tensor?, bias: Tensor?) {
     let plan = ConvolutionPlan(input: input.shape, weight: weight.shape, groups: groups, geometry: geometry)
-    let outPerImage = plan.outChannels * plan.positions
+    let (p, outPerImage) = (plan.positions, plan.outChannels * plan.positions)
     let inPerImage = plan.inChannels * plan.height * plan.width
+    let workers = Parallelism.workerCount
     var dx = needInput ? [Float](repeating: 0, count: input.count) : []
-    var dw = needWeight ? [Float](repeating: 0, count: weight.count) : []
-    var col = [Float](repeating: 0, count: plan.patch * plan.positions)
-    outputGradient.scalars.withUnsafeBufferPointer { dy in
-        input.scalars.withUnsafeBufferPointer { x in
-            weight.scalars.withUnsafeBufferPointer { w in
-                col.withUnsafeMutableBufferPointer { colBuffer in
-                    let colBase = colBuffer.baseAddress!
-                    for n in 0..<plan.batch {
-                        for g in 0..<plan.groups {
-                            let dyGroup = dy.baseAddress! + n * outPerImage + g * plan.groupOut * plan.positions
-                            if needWeight {
-                                plan.im2col(x.baseAddress! + n * inPerImage, firstChannel: g * plan.groupIn, into: colBase)
-                                dw.withUnsafeMutableBufferPointer { dwBuffer in
-                                    sgemm(transposeA: false, transposeB: true, m: plan.groupOut, n: plan.patch,
-                                          k: plan.positions, a: dyGroup, lda: plan.positions, b: colBase,
-                                          ldb: plan.positions, beta: 1,
-                                          c: dwBuffer.baseAddress! + g * plan.groupOut * plan.patch, ldc: plan.patch)
-                                }
-                            }
-                            if needInput {
-                                sgemm(transposeA: true, transposeB: false, m: plan.patch, n: plan.positions,
-                                      k: plan.groupOut, a: w.baseAddress! + g * plan.groupOut * plan.patch,
-                                      lda: plan.patch, b: dyGroup, ldb: plan.positions, beta: 0,
-                                      c: colBase, ldc: plan.positions)
-                                dx.withUnsafeMutableBufferPointer { dxBuffer in
-                                    plan.col2im(colBase, firstChannel: g * plan.groupIn,
-                                                into: dxBuffer.baseAddress! + n * inPerImage)
+    var dwPerWorker = needWeight ? [Float](repeating: 0, count: weight.count * workers) : []
+    if needInput || needWeight {
+        outputGradient.scalars.withUnsafeBufferPointer { dy in
+            input.scalars.withUnsafeBufferPointer { x in
+                weight.scalars.withUnsafeBufferPointer { w in
+                    dx.withUnsafeMutableBufferPointer { dxBuffer in
+                        dwPerWorker.withUnsafeMutableBufferPointer { dwBuffer in
+                            let (dyBase, xBase, wBase) = (dy.baseAddress!, x.baseAddress!, w.baseAddress!)
+                            // An empty array may still have a base address: select by need, not by nil.
+                            let dxBase = needInput ? dxBuffer.baseAddress : nil
+                            let dwBase = needWeight ? dwBuffer.baseAddress : nil
+                            Parallelism.forEachRange(plan.batch) { images, worker in
+                                let chunk = imagesPerChunk(plan, images: images.count)
+                                let col = UnsafeMutablePointer<Float>.allocate(capacity: plan.patch * chunk * p)
+                                let gathered = UnsafeMutablePointer<Float>.allocate(capacity: plan.groupOut * chunk * p)
+                                defer { col.deallocate(); gathered.deallocate() }
+                                for first in stride(from: images.lowerBound, to: images.upperBound, by: chunk) {
+                                    let count = min(chunk, images.upperBound - first)
+                                    for g in 0..<plan.groups {
+                                        for i in 0..<count {
+                                            for o in 0..<plan.groupOut {
+                                                (gathered + o * count * p + i * p).update(
+                                                    from: dyBase + (first + i) * outPerImage + (g * plan.groupOut + o) * p,
+                                                    count: p)
+                                            }
+                                        }
+                                        if let dwBase {
+                                            for i in 0..<count {
+                                                plan.im2col(xBase + (first + i) * inPerImage, firstChannel: g * plan.groupIn,
+                                                            into: col + i * p, rowStride: count * p)
+                                            }
+                                            sgemm(transposeA: false, transposeB: true, m: plan.groupOut, n: plan.patch,
+                                                  k: count * p, a: gathered, lda: count * p, b: col, ldb: count * p, beta: 1,
+                                                  c: dwBase + worker * weight.count + g * plan.groupOut * plan.patch,
+                                                  ldc: plan.patch)
+                                        }
+                                        if let dxBase {
+                                            sgemm(transposeA: true, transposeB: false, m: plan.patch, n: count * p,
+                                                  k: plan.groupOut, a: wBase + g * plan.groupOut * plan.patch,
+                                                  lda: plan.patch, b: gathered, ldb: count * p, beta: 0,
+                                                  c: col, ldc: count * p)
+                                            for i in 0..<count {
+                                                plan.col2im(col + i * p, firstChannel: g * plan.groupIn,
+                                                            into: dxBase + (first + i) * inPerImage, rowStride: count * p)
+                                            }
+                                        }
+                                    }
                                 }
                             }
                         }
@@ -222,11 +267,18 @@ public func conv2dBackward(_ outputGradient: Tensor, input: Tensor, weight: Tens
             }
         }
     }
+    var dw: Tensor?
+    if needWeight {
+        var total = [Float](dwPerWorker[0..<weight.count])
+        for worker in 1..<workers {
+            for j in 0..<weight.count { total[j] += dwPerWorker[worker * weight.count + j] }
+        }
+        dw = Tensor(shape: weight.shape, scalars: total)
+    }
     var db: Tensor?
     if needBias {
         db = outputGradient.reshaped([plan.batch, plan.outChannels, plan.positions])
             .summed(toShape: [1, plan.outChannels, 1]).reshaped([plan.outChannels])
     }
-    return (needInput ? Tensor(shape: input.shape, scalars: dx) : nil,
-            needWeight ? Tensor(shape: weight.shape, scalars: dw) : nil, db)
+    return (needInput ? Tensor(shape: input.shape, scalars: dx) : nil, dw, db)
 }

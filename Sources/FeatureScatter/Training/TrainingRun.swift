@@ -60,7 +60,7 @@ public func runTraining(_ trainer: Trainer, train: Dataset, test: Dataset, datas
         testAccuracy: lastAccuracy ?? accuracy(of: trainer.model, on: test), testImages: test.count,
         trainImages: train.count, trainSeconds: trainSeconds,
         imagesPerSecond: Double(trainedImages) / max(trainSeconds, 1e-9), checkpoint: checkpointPath,
-        blasCore: BLASRuntime.coreName, threads: BLASRuntime.threadCount)
+        blasCore: BLASRuntime.coreName, threads: Parallelism.workerCount)
     encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
     try writeFileAtomically(encoder.encode(summary), to: directory + "/summary.json")
     return summary
