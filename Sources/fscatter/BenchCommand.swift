@@ -24,14 +24,13 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Timed steps (after one untimed warm-up step).")
     var steps = 10
 
-    @Option(help: "Training method.")
-    var method = "standard"
+    @OptionGroup var method: MethodOptions
 
-    @Option(help: "Threads for OpenBLAS.")
+    @Option(help: "Worker threads.")
     var threads: Int?
 
     func run() throws {
-        if let threads { BLASRuntime.setThreadCount(threads) }
+        if let threads { Parallelism.setWorkerCount(threads) }
         let shape = input.split(separator: ",").compactMap { Int($0) }
         guard shape.count == 3 else { throw ValidationError("--input must be C,H,W, got \(input)") }
         var config = TrainingConfiguration()
@@ -40,7 +39,7 @@ struct BenchCommand: ParsableCommand {
         config.learningRate = 0.01
         config.evaluateEachEpoch = false
         let spec = ModelSpec(architecture: model, inputShape: shape, classes: classes)
-        let trainer = try Trainer(spec: spec, method: try TrainingMethods.make(method), configuration: config)
+        let trainer = try Trainer(spec: spec, method: try method.make(), configuration: config)
         var generator = SeededGenerator(seed: 1)
         let count = batchSize * (steps + 1)
         let images = Tensor.uniform([count] + shape, low: 0, high: 1, using: &generator)
@@ -50,9 +49,9 @@ struct BenchCommand: ParsableCommand {
         _ = try trainer.trainEpoch(on: warmUp, test: nil)
         let metrics = try trainer.trainEpoch(on: timed, test: nil)
         let result: [String: Any] = [
-            "model": model, "method": method, "batch_size": batchSize, "steps": steps,
+            "model": model, "method": method.method, "batch_size": batchSize, "steps": steps,
             "seconds_per_step": metrics.seconds / Double(steps), "images_per_second": metrics.imagesPerSecond,
-            "threads": BLASRuntime.threadCount, "blas_core": BLASRuntime.coreName,
+            "threads": Parallelism.workerCount, "blas_core": BLASRuntime.coreName,
         ]
         let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
         print(String(decoding: json, as: UTF8.self))

@@ -8,8 +8,7 @@ struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train", abstract: "Train a model on a data set.")
 
-    @Option(help: "Training method: \(TrainingMethods.names.joined(separator: ", ")).")
-    var method = "standard"
+    @OptionGroup var method: MethodOptions
 
     @Option(help: "Model: smallcnn, mlp, preactresnet18 or wrn-D-W (e.g. wrn-16-4).")
     var model = "smallcnn"
@@ -59,9 +58,6 @@ struct TrainCommand: ParsableCommand {
     var resume: String?
 
     func validate() throws {
-        guard TrainingMethods.names.contains(method) else {
-            throw ValidationError("unknown --method \(method) (known: \(TrainingMethods.names.joined(separator: ", ")))")
-        }
         guard ["piecewise", "cosine", "constant"].contains(schedule) else {
             throw ValidationError("--schedule must be piecewise, cosine or constant, got \(schedule)")
         }
@@ -90,31 +86,19 @@ struct TrainCommand: ParsableCommand {
         config.horizontalFlip = horizontalFlip
         config.seed = seed
         let spec = ModelSpec(architecture: model, inputShape: train.imageShape, classes: train.classes)
-        let trainer = try Trainer(spec: spec, method: try TrainingMethods.make(method), configuration: config)
+        let trainer = try Trainer(spec: spec, method: try method.make(), configuration: config)
         let directory = resume ?? outputDirectory
         if resume != nil {
             try trainer.resume(from: Checkpoint.read(from: directory + "/checkpoint.fsc"))
         }
         var display = ProgressDisplay()
         let summary = try runTraining(trainer, train: train, test: test, datasetName: data.dataset,
-                                      directory: directory, metadata: ["seed": String(seed)],
+                                      directory: directory, metadata: method.metadata.merging(["seed": String(seed)]) { a, _ in a },
                                       progress: { display.show($0); return true },
                                       epochEnded: { display.epochEnded($0) })
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.sortedKeys]
         print(String(decoding: try encoder.encode(summary), as: UTF8.self))
-    }
-}
-
-/// The training methods the CLI knows, by name.
-enum TrainingMethods {
-    static let names = ["standard"]
-
-    static func make(_ name: String) throws -> any TrainingMethod {
-        switch name {
-        case "standard": return StandardTraining()
-        default: throw FSCError.invalidArgument("unknown training method \(name)")
-        }
     }
 }

@@ -77,3 +77,25 @@ def test_corrupt_checkpoint_is_a_clear_error(fscatter, tmp_path):
     result = run(fscatter, "eval", "--checkpoint", bad, check=False)
     assert result.returncode != 0
     assert "bad.fsc" in result.stderr
+
+
+def test_feature_scattering_run_reports_ot_distance_per_epoch(fscatter, tmp_path):
+    out = tmp_path / "fs"
+    run(fscatter, "train", "--method", "feature-scattering", "--model", "mlp", "--eps", "0.1",
+        "--epochs", "2", "--train-subset", "256", "--test-subset", "64", "--batch-size", "32",
+        "--matching", "ot", "--solver", "sinkhorn", "--ot-reg", "0.01", "--label-smoothing", "0.5",
+        "--attack-steps", "1", "--attack-step-size", "0.1", "--grad-mode", "unrolled", "--out", out)
+    epochs = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert len(epochs) == 2
+    for epoch in epochs:
+        assert 0 < epoch["statistics"]["ot_distance"] <= 2
+        assert 0 <= epoch["test_accuracy"] <= 100
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["method"] == "feature-scattering"
+
+
+def test_unknown_method_option_is_rejected(fscatter, tmp_path):
+    result = run(fscatter, "train", "--method", "feature-scattering", "--matching", "greedy",
+                 "--out", tmp_path / "r", check=False)
+    assert result.returncode != 0
+    assert "greedy" in result.stderr

@@ -27,6 +27,8 @@ public struct EpochMetrics: Codable, Sendable {
     public var testAccuracy: Double?
     public var seconds: Double
     public var imagesPerSecond: Double
+    /// The method's own figures averaged over the epoch's images (e.g. `ot_distance`).
+    public var statistics: [String: Double]
 }
 
 /// Runs a training method over epochs: seeded data order, learning-rate schedule, SGD,
@@ -92,9 +94,10 @@ public final class Trainer {
         let batches = loader.batchCount
         let start = Date()
         var (lossSum, correct, seen, batch) = (0.0, 0, 0, 0)
+        var statisticSums: [String: Double] = [:]
         while let (images, labels) = loader.next() {
             let tape = Tape(mode: .training, generator: epochGenerator.split())
-            let step = try method.loss(model: model, images: images, labels: labels, classes: spec.classes,
+            let step = try method.step(model: model, images: images, labels: labels, classes: spec.classes,
                                        tape: tape, generator: &epochGenerator)
             let loss = step.loss.value.scalar
             guard loss.isFinite else {
@@ -107,6 +110,7 @@ public final class Trainer {
             batch += 1
             seen += labels.count
             lossSum += Double(loss) * Double(labels.count)
+            for (key, value) in step.statistics { statisticSums[key, default: 0] += value * Double(labels.count) }
             correct += zip(step.logits.value.argMaxPerRow(), labels).filter { $0 == $1 }.count
             let elapsed = Date().timeIntervalSince(start)
             let rate = Double(seen) / max(elapsed, 1e-9)
@@ -121,6 +125,7 @@ public final class Trainer {
         let testAccuracy = config.evaluateEachEpoch ? test.map { accuracy(of: model, on: $0) } : nil
         return EpochMetrics(epoch: epoch, learningRate: optimizer.learningRate, trainLoss: lossSum / Double(max(seen, 1)),
                             trainAccuracy: 100 * Double(correct) / Double(max(seen, 1)), testAccuracy: testAccuracy,
-                            seconds: seconds, imagesPerSecond: Double(seen) / max(seconds, 1e-9))
+                            seconds: seconds, imagesPerSecond: Double(seen) / max(seconds, 1e-9),
+                            statistics: statisticSums.mapValues { $0 / Double(max(seen, 1)) })
     }
 }

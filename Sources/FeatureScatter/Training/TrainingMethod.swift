@@ -1,5 +1,22 @@
 // TrainingMethod.swift — the strategy that turns a batch into a loss to minimise.
 
+/// What a training method produces for one batch.
+public struct TrainingStep {
+    /// The loss to back-propagate (rank 0), recorded on the training tape.
+    public var loss: Variable
+    /// The logits of the batch the model was trained on (for the running training accuracy).
+    public var logits: Variable
+    /// Method-specific figures for this batch, averaged per epoch by the trainer
+    /// (e.g. `"ot_distance"`, the OT distance the feature-scattering perturbation reached).
+    public var statistics: [String: Double]
+
+    public init(loss: Variable, logits: Variable, statistics: [String: Double] = [:]) {
+        self.loss = loss
+        self.logits = logits
+        self.statistics = statistics
+    }
+}
+
 /// One way of training: standard, adversarial (Madry), feature scattering, ….
 ///
 /// A method sees the model, the clean batch and a training tape, and returns the loss the
@@ -9,20 +26,7 @@
 public protocol TrainingMethod {
     /// The name used on the command line and in summaries.
     var name: String { get }
-    /// The loss for one batch, recorded on `tape` (a training-mode tape), and the logits
-    /// of the batch the model was trained on (for the running training accuracy).
-    func loss(model: any Module, images: Tensor, labels: [Int], classes: Int, tape: Tape,
-              generator: inout SeededGenerator) throws -> (loss: Variable, logits: Variable)
-}
-
-/// Standard training: cross-entropy on the clean batch.
-public struct StandardTraining: TrainingMethod {
-    public var name: String { "standard" }
-    public init() {}
-
-    public func loss(model: any Module, images: Tensor, labels: [Int], classes: Int, tape: Tape,
-                     generator: inout SeededGenerator) throws -> (loss: Variable, logits: Variable) {
-        let logits = model(tape.input(images))
-        return (crossEntropy(logits, labels: labels), logits)
-    }
+    /// The loss for one batch, recorded on `tape` (a training-mode tape).
+    func step(model: any Module, images: Tensor, labels: [Int], classes: Int, tape: Tape,
+              generator: inout SeededGenerator) throws -> TrainingStep
 }

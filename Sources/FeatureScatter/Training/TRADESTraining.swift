@@ -1,0 +1,48 @@
+// TRADESTraining.swift — TRADES: a clean loss plus a KL term between clean and perturbed predictions.
+
+/// TRADES (Zhang et al., *Theoretically Principled Trade-off between Robustness and
+/// Accuracy*, ICML 2019, https://arxiv.org/abs/1901.08573), the modern baseline the
+/// feature-scattering paper lacks.
+///
+/// ```
+/// x' = argmax_{x' ∈ B∞(x, ε)} KL(p(x) ‖ p(x'))   (PGD from x + 0.001·N(0, 1), inference passes)
+/// loss = CE(f(x), y) + β · (1/N) Σ_i KL(p(x_i) ‖ p(x'_i)),   p = softmax ∘ f
+/// ```
+/// with both forward passes of the loss in training mode. Defaults: β = 6, 10 steps of ε/4.
+public struct TRADESTraining: TrainingMethod {
+    public var name: String { "trades" }
+    public var ball: LinfBall
+    public var stepSize: Float
+    public var steps: Int
+    public var beta: Float
+
+    public init(epsilon: Float, stepSize: Float? = nil, steps: Int = 10, beta: Float = 6) throws {
+        ball = try LinfBall(epsilon: epsilon)
+        self.stepSize = stepSize ?? epsilon / 4
+        guard steps >= 0 else { throw FSCError.invalidArgument("steps must be ≥ 0, got \(steps)") }
+        guard beta.isFinite, beta >= 0 else { throw FSCError.invalidArgument("beta must be ≥ 0, got \(beta)") }
+        self.steps = steps
+        self.beta = beta
+    }
+
+    /// `(1/N) Σ_i KL(softmax(p_i) ‖ softmax(q_i))` for logits `p` (reference) and `q`.
+    static func meanKL(_ p: Variable, _ q: Variable) -> Variable {
+        let logP = logSoftmax(p), logQ = logSoftmax(q)
+        return sum(exp(logP) * (logP - logQ)) * (1 / Float(p.shape[0]))
+    }
+
+    public func step(model: any Module, images: Tensor, labels: [Int], classes: Int, tape: Tape,
+                     generator: inout SeededGenerator) throws -> TrainingStep {
+        let clean = Variable(constant: model.predict(images))
+        var current = (images + Tensor.normal(images.shape, standardDeviation: 0.001, using: &generator))
+            .clamped(to: 0...1)
+        for _ in 0..<steps {
+            let (gradient, _) = inputGradient(of: model, at: current) { TRADESTraining.meanKL(clean, $0) }
+            current = ball.ascend(current, gradient: gradient, stepSize: stepSize, around: images)
+        }
+        let logits = model(tape.input(images))
+        let robust = TRADESTraining.meanKL(logits, model(tape.input(current)))
+        return TrainingStep(loss: crossEntropy(logits, labels: labels) + robust * beta, logits: logits,
+                            statistics: ["kl": Double(robust.value.scalar)])
+    }
+}

@@ -1,0 +1,84 @@
+// TrainingMethodTests.swift — every training method improves its own objective on Fashion-MNIST.
+
+import FeatureScatter
+import FeatureScatterTestSupport
+import Foundation
+import XCTest
+
+final class TrainingMethodTests: XCTestCase {
+    /// The first 512 Fashion-MNIST training images, or a skip when the Debian package is absent.
+    private func fashionSubset() throws -> Dataset {
+        guard FileManager.default.fileExists(atPath: Dataset.fashionMNISTDirectory) else {
+            throw XCTSkip("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
+        }
+        return try Dataset.mnistStyle(directory: Dataset.fashionMNISTDirectory, split: .train).prefix(512)
+    }
+
+    /// Per-epoch training losses of an MLP (SmallCNN's default initialisation sits on a plateau
+    /// for the first few hundred steps, too long for a unit test).
+    private func trainedLosses(_ method: any TrainingMethod, epochs: Int = 5) throws -> [Double] {
+        var config = TrainingConfiguration()
+        config.epochs = epochs
+        config.batchSize = 64
+        config.learningRate = 0.1
+        config.decayEpochs = []
+        config.seed = 3
+        let trainer = try Trainer(spec: ModelSpec(architecture: "mlp", inputShape: [1, 28, 28], classes: 10),
+                                  method: method, configuration: config)
+        let data = try fashionSubset()
+        return try (0..<epochs).map { _ in try trainer.trainEpoch(on: data, test: nil).trainLoss }
+    }
+
+    private func assertImproves(_ method: any TrainingMethod, file: StaticString = #filePath, line: UInt = #line) throws {
+        let losses = try trainedLosses(method)
+        XCTAssertLessThan(losses.last!, losses.first! - 0.05, "\(method.name) losses \(losses)", file: file, line: line)
+    }
+
+    func testStandardTrainingImprovesItsLoss() throws {
+        try assertImproves(PerturbationTraining.standard())
+    }
+
+    func testMadryTrainingImprovesItsLoss() throws {
+        try assertImproves(PerturbationTraining.madry(epsilon: 0.1, steps: 3))
+    }
+
+    func testFeatureScatteringTrainingImprovesItsLoss() throws {
+        try assertImproves(PerturbationTraining.featureScattering(FeatureScatteringAttack(epsilon: 0.1)))
+    }
+
+    func testRandomAblationImprovesItsLoss() throws {
+        try assertImproves(PerturbationTraining.random(epsilon: 0.1))
+    }
+
+    func testSupervisedAblationImprovesItsLoss() throws {
+        try assertImproves(PerturbationTraining.supervised(epsilon: 0.1))
+    }
+
+    func testTRADESImprovesItsLoss() throws {
+        try assertImproves(TRADESTraining(epsilon: 0.1, steps: 3))
+    }
+
+    func testFeatureScatteringRunsAreIdenticalForTheSameSeed() throws {
+        let method = try PerturbationTraining.featureScattering(FeatureScatteringAttack(epsilon: 0.1))
+        XCTAssertEqual(try trainedLosses(method, epochs: 1), try trainedLosses(method, epochs: 1))
+    }
+
+    func testFeatureScatteringReportsTheDistanceItReached() throws {
+        var config = TrainingConfiguration()
+        config.epochs = 1
+        config.batchSize = 64
+        let trainer = try Trainer(spec: ModelSpec(architecture: "mlp", inputShape: [1, 28, 28], classes: 10),
+                                  method: PerturbationTraining.featureScattering(FeatureScatteringAttack(epsilon: 0.1)),
+                                  configuration: config)
+        let metrics = try trainer.trainEpoch(on: try fashionSubset().prefix(128), test: nil)
+        let distance = try XCTUnwrap(metrics.statistics["ot_distance"])
+        XCTAssert(distance > 0 && distance <= 2, "\(distance)")
+    }
+
+    func testLabelSmoothingOutsideUnitIntervalIsRejected() {
+        XCTAssertThrowsError(try PerturbationTraining.random(epsilon: 0.1, labelSmoothing: 1)) { error in
+            guard case FSCError.invalidArgument = error else { return XCTFail("\(error)") }
+        }
+        XCTAssertThrowsError(try FeatureScatteringAttack(epsilon: 1.5))
+    }
+}
