@@ -40,6 +40,11 @@ final class GradientTests: XCTestCase {
         checkGradients(inputs: [randomTensor([2, 3, 7, 7])], step: 1e-3) { maxPool2d($0[0], geometry: geometry) }
     }
 
+    func testMaxPoolHalvingFastPathGradientMatchesFiniteDifferences() {
+        let geometry = Conv2dGeometry(kernel: (2, 2), stride: (2, 2))
+        checkGradients(inputs: [randomTensor([2, 3, 6, 5])], step: 1e-3) { maxPool2d($0[0], geometry: geometry) }
+    }
+
     func testAvgPoolGradientWithAndWithoutPaddingInCount() {
         let geometry = Conv2dGeometry(kernel: (3, 2), stride: (2, 2), padding: (1, 1))
         for include in [true, false] {

@@ -56,6 +56,23 @@ final class KernelTests: XCTestCase {
         XCTAssertEqual(y.scalars, [12, 14, 15, 13])
     }
 
+    func testMaxPoolHalvingPathMatchesBruteForceAndPropagatesNaN() {
+        var x = randomTensor([2, 3, 6, 6])
+        x.scalars[7] = .nan
+        let (y, argMax) = maxPool2d(x, geometry: Conv2dGeometry(kernel: (2, 2), stride: (2, 2)))
+        XCTAssert(y.scalars[0].isNaN)
+        for plane in 0..<6 {
+            for i in 0..<3 {
+                for j in 0..<3 {
+                    let window = [(0, 0), (0, 1), (1, 0), (1, 1)].map { plane * 36 + (2 * i + $0.0) * 6 + 2 * j + $0.1 }
+                    let expected = window.first { x.scalars[$0].isNaN }
+                        ?? window.max { x.scalars[$0] < x.scalars[$1] }!
+                    XCTAssertEqual(Int(argMax[plane * 9 + i * 3 + j]), expected)
+                }
+            }
+        }
+    }
+
     func testAvgPoolExcludesPaddingWhenAsked() {
         let x = Tensor.ones([1, 1, 2, 2])
         let g = Conv2dGeometry(kernel: (2, 2), stride: (1, 1), padding: (1, 1))

@@ -163,10 +163,10 @@ public func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor?, groups: Int =
     }
     let (p, outPerImage) = (plan.positions, plan.outChannels * plan.positions)
     let inPerImage = plan.inChannels * plan.height * plan.width
-    var out = [Float](repeating: 0, count: plan.batch * outPerImage)
-    input.scalars.withUnsafeBufferPointer { x in
-        weight.scalars.withUnsafeBufferPointer { w in
-            out.withUnsafeMutableBufferPointer { y in
+    let biasValues = bias?.scalars
+    return Tensor(shape: [plan.batch, plan.outChannels, plan.outHeight, plan.outWidth]) { y in
+        input.scalars.withUnsafeBufferPointer { x in
+            weight.scalars.withUnsafeBufferPointer { w in
                 let (xBase, wBase, yBase) = (x.baseAddress!, w.baseAddress!, y.baseAddress!)
                 Parallelism.forEachRange(plan.batch) { images, _ in
                     let chunk = imagesPerChunk(plan, images: images.count)
@@ -188,7 +188,7 @@ public func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor?, groups: Int =
                                     let channel = g * plan.groupOut + o
                                     let target = yBase + (first + i) * outPerImage + channel * p
                                     let source = product + o * count * p + i * p
-                                    let b = bias?.scalars[channel] ?? 0
+                                    let b = biasValues?[channel] ?? 0
                                     for j in 0..<p { target[j] = source[j] + b }
                                 }
                             }
@@ -198,7 +198,6 @@ public func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor?, groups: Int =
             }
         }
     }
-    return Tensor(shape: [plan.batch, plan.outChannels, plan.outHeight, plan.outWidth], scalars: out)
 }
 
 /// The adjoint of `conv2d`: gradients of the input, weight and bias from the output gradient.
@@ -275,10 +274,6 @@ public func conv2dBackward(_ outputGradient: Tensor, input: Tensor, weight: Tens
         }
         dw = Tensor(shape: weight.shape, scalars: total)
     }
-    var db: Tensor?
-    if needBias {
-        db = outputGradient.reshaped([plan.batch, plan.outChannels, plan.positions])
-            .summed(toShape: [1, plan.outChannels, 1]).reshaped([plan.outChannels])
-    }
+    let db = needBias ? channelSums(outputGradient) : nil
     return (needInput ? Tensor(shape: input.shape, scalars: dx) : nil, dw, db)
 }

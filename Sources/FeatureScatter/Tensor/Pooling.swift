@@ -11,50 +11,88 @@ public func maxPool2d(_ input: Tensor, geometry: Conv2dGeometry) -> (output: Ten
     guard let (oh, ow) = geometry.outputSize(height: h, width: w) else {
         preconditionFailure("maxPool2d: window \(geometry.kernel) does not fit input \(input.shape)")
     }
-    var out = [Float](repeating: 0, count: planes * oh * ow)
-    var argMax = [Int32](repeating: 0, count: planes * oh * ow)
     let g = geometry
-    input.scalars.withUnsafeBufferPointer { x in
-        out.withUnsafeMutableBufferPointer { y in
+    var argMax = [Int32](repeating: 0, count: planes * oh * ow)
+    let output = Tensor(shape: [input.shape[0], input.shape[1], oh, ow]) { y in
+        input.scalars.withUnsafeBufferPointer { x in
             argMax.withUnsafeMutableBufferPointer { idx in
-                for plane in 0..<planes {
-                    let base = plane * h * w
-                    for i in 0..<oh {
-                        for j in 0..<ow {
-                            var best = -Float.infinity
-                            var bestIndex = -1
-                            for ki in 0..<g.kernel.height {
-                                let ih = i * g.stride.height - g.padding.height + ki * g.dilation.height
-                                if ih < 0 || ih >= h { continue }
-                                for kj in 0..<g.kernel.width {
-                                    let iw = j * g.stride.width - g.padding.width + kj * g.dilation.width
-                                    if iw < 0 || iw >= w { continue }
-                                    let v = x[base + ih * w + iw]
-                                    if v > best || bestIndex < 0 || v.isNaN {
-                                        best = v
-                                        bestIndex = base + ih * w + iw
+                let halving = g.kernel == (2, 2) && g.stride == (2, 2) && g.padding == (0, 0) && g.dilation == (1, 1)
+                Parallelism.forEachRange(planes, minimumPerWorker: 8) { range, _ in
+                    for plane in range {
+                        let base = plane * h * w
+                        if halving {
+                            maxPoolHalving(x.baseAddress! + base, width: w, outHeight: oh, outWidth: ow,
+                                           into: y.baseAddress! + plane * oh * ow, argMax: idx.baseAddress! + plane * oh * ow,
+                                           offset: Int32(base))
+                            continue
+                        }
+                        for i in 0..<oh {
+                            for j in 0..<ow {
+                                var best = -Float.infinity
+                                var bestIndex = -1
+                                for ki in 0..<g.kernel.height {
+                                    let ih = i * g.stride.height - g.padding.height + ki * g.dilation.height
+                                    if ih < 0 || ih >= h { continue }
+                                    for kj in 0..<g.kernel.width {
+                                        let iw = j * g.stride.width - g.padding.width + kj * g.dilation.width
+                                        if iw < 0 || iw >= w { continue }
+                                        let v = x[base + ih * w + iw]
+                                        if v > best || bestIndex < 0 || v.isNaN {
+                                            best = v
+                                            bestIndex = base + ih * w + iw
+                                        }
                                     }
                                 }
+                                let o = (plane * oh + i) * ow + j
+                                y[o] = best
+                                idx[o] = Int32(bestIndex)
                             }
-                            let o = (plane * oh + i) * ow + j
-                            y[o] = best
-                            idx[o] = Int32(bestIndex)
                         }
                     }
                 }
             }
         }
     }
-    return (Tensor(shape: [input.shape[0], input.shape[1], oh, ow], scalars: out), argMax)
+    return (output, argMax)
+}
+
+/// The common 2×2, stride-2 max pool of one plane, without the general window bookkeeping.
+/// NaN wins, as in the general path.
+@inline(__always)
+private func maxPoolHalving(_ x: UnsafePointer<Float>, width w: Int, outHeight oh: Int, outWidth ow: Int,
+                            into y: UnsafeMutablePointer<Float>, argMax idx: UnsafeMutablePointer<Int32>, offset: Int32) {
+    for i in 0..<oh {
+        let top = x + 2 * i * w, bottom = top + w
+        for j in 0..<ow {
+            var best = top[2 * j], bestIndex = 2 * i * w + 2 * j
+            let first = bestIndex
+            @inline(__always) func consider(_ value: Float, _ index: Int) {
+                if value > best || value.isNaN && !best.isNaN {
+                    best = value
+                    bestIndex = index
+                }
+            }
+            consider(top[2 * j + 1], first + 1)
+            consider(bottom[2 * j], first + w)
+            consider(bottom[2 * j + 1], first + w + 1)
+            y[i * ow + j] = best
+            idx[i * ow + j] = offset + Int32(bestIndex)
+        }
+    }
 }
 
 /// The adjoint of `maxPool2d`: routes each output gradient to the element it took.
 public func maxPool2dBackward(_ outputGradient: Tensor, inputShape: [Int], argMax: [Int32]) -> Tensor {
     var dx = [Float](repeating: 0, count: inputShape.reduce(1, *))
+    let planes = inputShape[0] * inputShape[1]
+    let perPlane = planes == 0 ? 0 : argMax.count / planes
     outputGradient.scalars.withUnsafeBufferPointer { dy in
         dx.withUnsafeMutableBufferPointer { d in
             argMax.withUnsafeBufferPointer { idx in
-                for o in 0..<dy.count { d[Int(idx[o])] += dy[o] }
+                // Each plane's window indices stay inside that plane, so planes split cleanly.
+                Parallelism.forEachRange(planes, minimumPerWorker: 8) { range, _ in
+                    for o in (range.lowerBound * perPlane)..<(range.upperBound * perPlane) { d[Int(idx[o])] += dy[o] }
+                }
             }
         }
     }

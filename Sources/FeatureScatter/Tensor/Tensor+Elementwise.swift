@@ -10,21 +10,25 @@ protocol BinaryKernel {
 enum AddKernel: BinaryKernel { @inline(__always) static func apply(_ a: Float, _ b: Float) -> Float { a + b } }
 enum SubtractKernel: BinaryKernel { @inline(__always) static func apply(_ a: Float, _ b: Float) -> Float { a - b } }
 enum MultiplyKernel: BinaryKernel { @inline(__always) static func apply(_ a: Float, _ b: Float) -> Float { a * b } }
+/// Elements per worker below which pointwise loops stay on one thread (the handoff costs
+/// more than the loop).
+let elementwiseGrain = 1 << 16
+
 enum DivideKernel: BinaryKernel { @inline(__always) static func apply(_ a: Float, _ b: Float) -> Float { a / b } }
 
 extension Tensor {
     /// Applies `K` elementwise with NumPy broadcasting; traps on incompatible shapes.
     static func broadcasting<K: BinaryKernel>(_ a: Tensor, _ b: Tensor, _: K.Type) -> Tensor {
         if a.shape == b.shape {
-            var out = [Float](repeating: 0, count: a.count)
-            a.scalars.withUnsafeBufferPointer { pa in
-                b.scalars.withUnsafeBufferPointer { pb in
-                    out.withUnsafeMutableBufferPointer { po in
-                        for i in 0..<po.count { po[i] = K.apply(pa[i], pb[i]) }
+            return Tensor(shape: a.shape) { po in
+                a.scalars.withUnsafeBufferPointer { pa in
+                    b.scalars.withUnsafeBufferPointer { pb in
+                        Parallelism.forEachRange(po.count, minimumPerWorker: elementwiseGrain) { range, _ in
+                            for i in range { po[i] = K.apply(pa[i], pb[i]) }
+                        }
                     }
                 }
             }
-            return Tensor(shape: a.shape, scalars: out)
         }
         guard let shape = broadcastShape(a.shape, b.shape) else {
             preconditionFailure("cannot broadcast shapes \(a.shape) and \(b.shape)")
@@ -75,28 +79,28 @@ extension Tensor {
     /// optimiser for the pointwise functions below; do not use it for large user closures.
     @inline(__always)
     public func mapped(_ transform: (Float) -> Float) -> Tensor {
-        var out = [Float](repeating: 0, count: count)
-        scalars.withUnsafeBufferPointer { p in
-            out.withUnsafeMutableBufferPointer { o in
-                for i in 0..<p.count { o[i] = transform(p[i]) }
+        Tensor(shape: shape) { o in
+            scalars.withUnsafeBufferPointer { p in
+                Parallelism.forEachRange(p.count, minimumPerWorker: elementwiseGrain) { range, _ in
+                    for i in range { o[i] = transform(p[i]) }
+                }
             }
         }
-        return Tensor(shape: shape, scalars: out)
     }
 
     /// Combines two same-shape tensors elementwise.
     @inline(__always)
     func zipped(with other: Tensor, _ combine: (Float, Float) -> Float) -> Tensor {
         precondition(shape == other.shape, "shapes \(shape) and \(other.shape) differ")
-        var out = [Float](repeating: 0, count: count)
-        scalars.withUnsafeBufferPointer { p in
-            other.scalars.withUnsafeBufferPointer { q in
-                out.withUnsafeMutableBufferPointer { o in
-                    for i in 0..<p.count { o[i] = combine(p[i], q[i]) }
+        return Tensor(shape: shape) { o in
+            scalars.withUnsafeBufferPointer { p in
+                other.scalars.withUnsafeBufferPointer { q in
+                    Parallelism.forEachRange(p.count, minimumPerWorker: elementwiseGrain) { range, _ in
+                        for i in range { o[i] = combine(p[i], q[i]) }
+                    }
                 }
             }
         }
-        return Tensor(shape: shape, scalars: out)
     }
 
     /// Each element clamped to `range`.

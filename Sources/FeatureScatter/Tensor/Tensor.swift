@@ -19,6 +19,18 @@ public struct Tensor: Equatable, CustomStringConvertible {
         self.scalars = scalars
     }
 
+    /// Creates a tensor whose elements `fill` writes, every one of them, into uninitialised
+    /// storage (no zeroing pass first).
+    @inline(__always)
+    public init(shape: [Int], filling fill: (UnsafeMutableBufferPointer<Float>) -> Void) {
+        let count = shape.reduce(1, *)
+        self.shape = shape
+        scalars = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            fill(buffer)
+            initialized = count
+        }
+    }
+
     /// Creates a tensor filled with `value`.
     public init(repeating value: Float, shape: [Int]) {
         self.init(shape: shape, scalars: [Float](repeating: value, count: shape.reduce(1, *)))
