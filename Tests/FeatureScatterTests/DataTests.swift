@@ -114,4 +114,19 @@ final class DataTests: XCTestCase {
             guard case FSCError.shapeMismatch = error else { return XCTFail("\(error)") }
         }
     }
+
+    func testChannelsLastArraysBecomeNCHW() throws {
+        let images = NPYArray(shape: [1, 2, 2, 3], payload: .uint8([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]))
+        let data = try Dataset.fromArrays(images: images, labels: NPYArray(shape: [1], payload: .int64([4])))
+        XCTAssertEqual(data.images.shape, [1, 3, 2, 2])
+        XCTAssertEqual(data.images.scalars.map { ($0 * 255).rounded() }, [0, 3, 6, 9, 1, 4, 7, 10, 2, 5, 8, 11])
+        XCTAssertEqual(data.classes, 5)
+    }
+
+    func testFloatImagesOutsideUnitRangeAreRejected() {
+        let images = NPYArray(shape: [1, 1, 2, 2], payload: .float32([0, 0.5, 1, 255]))
+        XCTAssertThrowsError(try Dataset.fromArrays(images: images, labels: NPYArray(shape: [1], payload: .int32([0])))) {
+            XCTAssert("\($0)".contains("255"), "\($0)")
+        }
+    }
 }

@@ -69,8 +69,9 @@ extension Dataset {
         return try Dataset(images: tensor, labels: labels, classes: classes)
     }
 
-    /// A data set by name: "fashion-mnist" or "mnist" (IDX), "cifar10" or "cifar100".
-    /// `directory` defaults to Debian's location for Fashion-MNIST.
+    /// A data set by name: "fashion-mnist" or "mnist" (IDX), "cifar10" or "cifar100"
+    /// (binary batches), or "npz" (an archive, with `directory` the file's path; SVHN and
+    /// other sets converted with NumPy). `directory` defaults to Debian's Fashion-MNIST.
     public static func named(_ name: String, directory: String?, split: DatasetSplit) throws -> Dataset {
         switch name {
         case "fashion-mnist":
@@ -78,11 +79,14 @@ extension Dataset {
         case "mnist":
             guard let directory else { throw FSCError.invalidArgument("mnist needs a data directory") }
             return try mnistStyle(directory: directory, split: split)
+        case "npz":
+            guard let directory else { throw FSCError.invalidArgument("npz needs --data-dir pointing at the .npz file") }
+            return try npz(path: directory, split: split)
         case "cifar10", "cifar100":
             guard let directory else { throw FSCError.invalidArgument("\(name) needs a data directory") }
             return try cifar(directory: directory, split: split, classes: name == "cifar10" ? 10 : 100)
         default:
-            throw FSCError.invalidArgument("unknown dataset \"\(name)\" (known: fashion-mnist, mnist, cifar10, cifar100)")
+            throw FSCError.invalidArgument("unknown dataset \"\(name)\" (known: fashion-mnist, mnist, cifar10, cifar100, npz)")
         }
     }
 
