@@ -45,11 +45,18 @@ public final class Trainer {
     public private(set) var generator: SeededGenerator
 
     /// Builds the model from `spec` with weights fixed by `configuration.seed`.
-    public init(spec: ModelSpec, method: any TrainingMethod, configuration: TrainingConfiguration) throws {
+    public convenience init(spec: ModelSpec, method: any TrainingMethod, configuration: TrainingConfiguration) throws {
+        try configuration.validate()
+        var initGenerator = SeededGenerator(seed: configuration.seed)
+        try self.init(model: spec.build(using: &initGenerator), spec: spec, method: method, configuration: configuration)
+    }
+
+    /// Trains an existing `model` (built for `spec`) in place.
+    public init(model: any Module, spec: ModelSpec, method: any TrainingMethod,
+                configuration: TrainingConfiguration) throws {
         try configuration.validate()
         AllocatorTuning.apply()
-        var initGenerator = SeededGenerator(seed: configuration.seed)
-        model = try spec.build(using: &initGenerator)
+        self.model = model
         self.spec = spec
         self.method = method
         self.configuration = configuration
@@ -75,6 +82,47 @@ public final class Trainer {
                    metadata: metadata.merging(["method": method.name]) { a, _ in a })
     }
 
+    /// What one optimisation step did.
+    public struct StepOutcome {
+        public var loss: Float
+        /// Training examples the model classified correctly in this step's forward pass.
+        public var correct: Int
+        public var statistics: [String: Double]
+    }
+
+    /// One SGD step of the method on a caller's batch (for hosts that own their loop).
+    ///
+    /// - Throws: `FSCError.shapeMismatch` for a batch that does not fit the model,
+    ///   `.invalidArgument` for labels outside the classes, `.notFinite` for a NaN loss (no
+    ///   update is applied then).
+    public func trainStep(images: Tensor, labels: [Int]) throws -> StepOutcome {
+        guard images.rank == 4, Array(images.shape.dropFirst()) == spec.inputShape, images.shape[0] == labels.count,
+              !labels.isEmpty else {
+            throw FSCError.shapeMismatch("a batch for \(spec.architecture) is [N,\(spec.inputShape.map(String.init).joined(separator: ","))] with N labels, got \(images.shape) and \(labels.count) labels")
+        }
+        if let bad = labels.first(where: { $0 < 0 || $0 >= spec.classes }) {
+            throw FSCError.invalidArgument("label \(bad) outside 0..<\(spec.classes)")
+        }
+        return try trainStep(images: images, labels: labels, generator: &generator, where: "step")
+    }
+
+    private func trainStep(images: Tensor, labels: [Int], generator: inout SeededGenerator,
+                           where place: String) throws -> StepOutcome {
+        let tape = Tape(mode: .training, generator: generator.split())
+        let step = try method.step(model: model, images: images, labels: labels, classes: spec.classes,
+                                   tape: tape, generator: &generator)
+        let loss = step.loss.value.scalar
+        guard loss.isFinite else {
+            model.zeroGradients()
+            throw FSCError.notFinite("training loss is \(loss) at \(place); "
+                + "try a lower learning rate (now \(optimizer.learningRate))")
+        }
+        tape.backward(step.loss)
+        optimizer.step()
+        let correct = zip(step.logits.value.argMaxPerRow(), labels).filter { $0 == $1 }.count
+        return StepOutcome(loss: loss, correct: correct, statistics: step.statistics)
+    }
+
     /// Trains one epoch on `train` and, if configured, measures clean accuracy on `test`.
     ///
     /// - Parameter progress: called after every batch; return false to cancel.
@@ -96,22 +144,13 @@ public final class Trainer {
         var (lossSum, correct, seen, batch) = (0.0, 0, 0, 0)
         var statisticSums: [String: Double] = [:]
         while let (images, labels) = loader.next() {
-            let tape = Tape(mode: .training, generator: epochGenerator.split())
-            let step = try method.step(model: model, images: images, labels: labels, classes: spec.classes,
-                                       tape: tape, generator: &epochGenerator)
-            let loss = step.loss.value.scalar
-            guard loss.isFinite else {
-                model.zeroGradients()
-                throw FSCError.notFinite("training loss is \(loss) at epoch \(epoch + 1), batch \(batch + 1); "
-                    + "try a lower learning rate (now \(optimizer.learningRate))")
-            }
-            tape.backward(step.loss)
-            optimizer.step()
+            let step = try trainStep(images: images, labels: labels, generator: &epochGenerator,
+                                     where: "epoch \(epoch + 1), batch \(batch + 1)")
             batch += 1
             seen += labels.count
-            lossSum += Double(loss) * Double(labels.count)
+            lossSum += Double(step.loss) * Double(labels.count)
             for (key, value) in step.statistics { statisticSums[key, default: 0] += value * Double(labels.count) }
-            correct += zip(step.logits.value.argMaxPerRow(), labels).filter { $0 == $1 }.count
+            correct += step.correct
             let elapsed = Date().timeIntervalSince(start)
             let rate = Double(seen) / max(elapsed, 1e-9)
             let remainingImages = Double(train.count - seen + (config.epochs - epoch - 1) * train.count)
