@@ -7,6 +7,7 @@ let package = Package(
     name: "FeatureScatter",
     products: [
         .library(name: "FeatureScatter", targets: ["FeatureScatter"]),
+        .library(name: "featurescatter", type: .dynamic, targets: ["FeatureScatterC"]),
         .executable(name: "fscatter", targets: ["fscatter"]),
     ],
     dependencies: [
@@ -25,6 +26,11 @@ let package = Package(
             name: "FeatureScatter",
             dependencies: ["COpenBLAS", "CZlib", "CMalloc"]
         ),
+
+        // MARK: - C ABI (include/featurescatter.h)
+
+        .systemLibrary(name: "CFeatureScatterABI", path: "Sources/CFeatureScatterABI"),
+        .target(name: "FeatureScatterC", dependencies: ["FeatureScatter", "CFeatureScatterABI"]),
 
         // MARK: - Command-line tool
 

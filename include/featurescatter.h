@@ -1,0 +1,303 @@
+/*
+ * featurescatter.h — the C interface of FeatureScatter.
+ *
+ * Feature-scattering adversarial training (Zhang & Wang, NeurIPS 2019), the baselines it is
+ * compared with, and optimal-transport solvers, behind a stable C ABI. Link with
+ * `cc app.c $(pkg-config --cflags --libs featurescatter)`.
+ *
+ * Conventions
+ * - Every fallible call returns an fsc_status (FSC_OK = 0); results go to out-parameters.
+ *   On failure fsc_last_error() describes what went wrong.
+ * - Objects are opaque handles created by fsc_<object>_create/_load and released by
+ *   fsc_<object>_free; fsc_<object>_free(NULL) does nothing. A freed or foreign handle is
+ *   detected and refused with FSC_ERR_INVALID_ARGUMENT.
+ * - Buffers are owned by the caller and only read or written during the call. Images are
+ *   NCHW float32 in [0, 1]; shapes are int64_t arrays with an explicit rank; element counts
+ *   are checked against the shapes.
+ * - Config structs are filled by fsc_<object>_config_default() and carry struct_size as
+ *   their first field, so fields can be appended in later minor versions.
+ * - Threads: one handle is used by one thread at a time; distinct handles are independent.
+ * - Every argument is validated before the engine is called: no input can abort the host.
+ */
+#ifndef FEATURESCATTER_H
+#define FEATURESCATTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__GNUC__) || defined(__clang__)
+#define FSC_API __attribute__((visibility("default")))
+#else
+#define FSC_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ======================================================================== Version */
+
+#define FSC_VERSION_MAJOR 0
+#define FSC_VERSION_MINOR 1
+#define FSC_VERSION_PATCH 0
+
+/* The library's version as "major.minor.patch"; compare with the FSC_VERSION_* macros to
+   check that header and library match. Static string, never freed. */
+FSC_API const char *fsc_version(void);
+
+/* ======================================================================== Errors */
+
+typedef enum fsc_status {
+    FSC_OK = 0,                    /* success */
+    FSC_ERR_INVALID_ARGUMENT = 1,  /* NULL pointer, out-of-range value, bad enum, dead handle */
+    FSC_ERR_SHAPE = 2,             /* a shape or element count does not fit */
+    FSC_ERR_NOT_FINITE = 3,        /* NaN or infinity where finite values are required */
+    FSC_ERR_IO = 4,                /* missing, unreadable or corrupt file */
+    FSC_ERR_ONNX = 5,              /* ONNX model could not be parsed, checked or converted */
+    FSC_ERR_CANCELLED = 6,         /* the progress callback asked to stop */
+    FSC_ERR_INTERNAL = 7           /* a bug in FeatureScatter; please report it */
+} fsc_status;
+
+/* The name of a status ("FSC_OK", "FSC_ERR_SHAPE", ...). Static string. */
+FSC_API const char *fsc_status_string(fsc_status status);
+
+/* The message of the last failed call on this thread ("" if none). Owned by the library,
+   valid until the next fsc_ call on the same thread. */
+FSC_API const char *fsc_last_error(void);
+
+/* ======================================================================== Library */
+
+/* The OpenBLAS kernel set in use ("Haswell", "SkylakeX", ...). Static string. The core is
+   chosen when OpenBLAS loads: set OPENBLAS_CORETYPE before loading this library to pick one. */
+FSC_API const char *fsc_blas_core(void);
+
+/* [out] threads: worker threads the engine uses. Returns FSC_OK, FSC_ERR_INVALID_ARGUMENT. */
+FSC_API fsc_status fsc_get_threads(int32_t *threads);
+
+/* Sets the worker threads (1..1024) for every handle. Returns FSC_OK, FSC_ERR_INVALID_ARGUMENT. */
+FSC_API fsc_status fsc_set_threads(int32_t threads);
+
+/* ======================================================================== Datasets */
+
+/* A labelled image set held in memory.
+   Constructors: fsc_dataset_load, fsc_dataset_from_memory. Destructor: fsc_dataset_free.
+   Lifecycle: 1. load or copy in  2. pass to fsc_trainer_train / fsc_model_accuracy  3. free. */
+typedef struct fsc_dataset fsc_dataset;
+
+typedef enum fsc_split { FSC_SPLIT_TRAIN = 0, FSC_SPLIT_TEST = 1 } fsc_split;
+
+/* Loads a data set by name: "fashion-mnist" (path NULL = /usr/share/datasets/fashion-mnist),
+   "mnist" (IDX folder), "cifar10"/"cifar100" (binary batches folder) or "npz" (path = file).
+   [in] limit: keep the first `limit` examples (0 = all). [out] dataset: the new handle.
+   Returns FSC_OK, FSC_ERR_INVALID_ARGUMENT, FSC_ERR_IO, FSC_ERR_SHAPE. */
+FSC_API fsc_status fsc_dataset_load(const char *name, const char *path, fsc_split split, int64_t limit,
+                                    fsc_dataset **dataset);
+
+/* Copies caller memory into a data set. [in] images: shape[0]*shape[1]*shape[2]*shape[3]
+   floats in [0,1], NCHW; shape: 4 dims; labels: shape[0] values in [0, classes).
+   Returns FSC_OK, FSC_ERR_INVALID_ARGUMENT, FSC_ERR_SHAPE, FSC_ERR_NOT_FINITE. */
+FSC_API fsc_status fsc_dataset_from_memory(const float *images, const int64_t *shape, size_t rank,
+                                           const int32_t *labels, size_t label_count, int32_t classes,
+                                           fsc_dataset **dataset);
+
+/* [out] count: examples; image_shape: 3 values C, H, W; classes (any out pointer may be NULL).
+   Returns FSC_OK, FSC_ERR_INVALID_ARGUMENT. */
+FSC_API fsc_status fsc_dataset_info(const fsc_dataset *dataset, int64_t *count, int64_t *image_shape,
+                                    int32_t *classes);
+
+/* Copies examples [first, first+n) into caller buffers. [out] images: n*C*H*W floats;
+   labels: n values. Returns FSC_OK, FSC_ERR_INVALID_ARGUMENT, FSC_ERR_SHAPE. */
+FSC_API fsc_status fsc_dataset_copy(const fsc_dataset *dataset, int64_t first, int64_t n, float *images,
+                                    size_t image_count, int32_t *labels, size_t label_count);
+
+FSC_API void fsc_dataset_free(fsc_dataset *dataset);
+
+/* ======================================================================== Models */
+
+/* A classifier: logits from NCHW images in [0, 1].
+   Constructors: fsc_model_create, fsc_model_load_checkpoint. Destructor: fsc_model_free.
+   Lifecycle: 1. create or load  2. train (fsc_trainer_*) / fsc_model_forward ...
+   3. fsc_model_save_checkpoint  4. free (after every trainer using it). */
+typedef struct fsc_model fsc_model;
+
+/* Builds a built-in architecture: "smallcnn", "mlp", "preactresnet18" or "wrn-D-W".
+   [in] input_shape: C, H, W; seed fixes the initial weights.
+   Returns FSC_OK, FSC_ERR_INVALID_ARGUMENT. */
+FSC_API fsc_status fsc_model_create(const char *architecture, const int64_t *input_shape, int32_t classes,
+                                    uint64_t seed, fsc_model **model);
+
+/* Loads a checkpoint written by fscatter or fsc_model_save_checkpoint.
+   Returns FSC_OK, FSC_ERR_INVALID_ARGUMENT, FSC_ERR_IO, FSC_ERR_SHAPE. */
+FSC_API fsc_status fsc_model_load_checkpoint(const char *path, fsc_model **model);
+
+/* Writes the model's parameters and buffers atomically to path.
+   Returns FSC_OK, FSC_ERR_INVALID_ARGUMENT, FSC_ERR_IO. */
+FSC_API fsc_status fsc_model_save_checkpoint(const fsc_model *model, const char *path);
+
+/* [out] count: trainable scalars. Returns FSC_OK, FSC_ERR_INVALID_ARGUMENT. */
+FSC_API fsc_status fsc_model_parameter_count(const fsc_model *model, int64_t *count);
+
+/* [out] input_shape: C, H, W; classes (either may be NULL). Returns FSC_OK, FSC_ERR_INVALID_ARGUMENT. */
+FSC_API fsc_status fsc_model_info(const fsc_model *model, int64_t *input_shape, int32_t *classes);
+
+/* Runs the model in inference mode (batch-norm running statistics, no dropout).
+   [in] x: n*C*H*W floats, shape = {n, C, H, W}, rank 4. [out] logits: n*classes floats.
+   Returns FSC_OK, FSC_ERR_INVALID_ARGUMENT, FSC_ERR_SHAPE, FSC_ERR_NOT_FINITE. */
+FSC_API fsc_status fsc_model_forward(fsc_model *model, const float *x, const int64_t *shape, size_t rank,
+                                     float *logits, size_t logit_count);
+
+/* Like fsc_model_forward, returning the arg-max class per image. [out] labels: n values. */
+FSC_API fsc_status fsc_model_predict(fsc_model *model, const float *x, const int64_t *shape, size_t rank,
+                                     int32_t *labels, size_t label_count);
+
+/* [out] percent: clean accuracy on the data set. Returns FSC_OK, FSC_ERR_INVALID_ARGUMENT, FSC_ERR_SHAPE. */
+FSC_API fsc_status fsc_model_accuracy(fsc_model *model, const fsc_dataset *dataset, double *percent);
+
+FSC_API void fsc_model_free(fsc_model *model);
+
+/* ======================================================================== Optimal transport */
+
+typedef enum fsc_ot_solver {
+    FSC_OT_SINKHORN = 0,          /* automatic: log domain or the stabilised fast path */
+    FSC_OT_SINKHORN_LOG = 1,      /* log-domain Sinkhorn */
+    FSC_OT_SINKHORN_SCALING = 2,  /* scaling-domain Sinkhorn with absorption */
+    FSC_OT_IPOT = 3,              /* inexact proximal point (Xie et al. 2018) */
+    FSC_OT_EXACT = 4              /* exact OT (assignment / successive shortest paths) */
+} fsc_ot_solver;
+
+typedef enum fsc_ot_matching {
+    FSC_MATCHING_OT = 0,          /* the solver's plan */
+    FSC_MATCHING_UNIFORM = 1,     /* every pair 1/(n m) */
+    FSC_MATCHING_IDENTITY = 2     /* T = I/n, needs n == m */
+} fsc_ot_matching;
+
+typedef enum fsc_cost {
+    FSC_COST_COSINE = 0,          /* max(0, 1 - cos(x_i, y_j)), the paper's */
+    FSC_COST_SQEUCLIDEAN = 1,
+    FSC_COST_EUCLIDEAN = 2
+} fsc_cost;
+
+typedef enum fsc_grad_mode {
+    FSC_GRAD_UNROLLED = 0,        /* reverse mode through the solver's iterations (reference) */
+    FSC_GRAD_ENVELOPE = 1         /* plan held fixed: dD/dC = T */
+} fsc_grad_mode;
+
+typedef struct fsc_ot_config {
+    size_t struct_size;           /* sizeof(fsc_ot_config) */
+    fsc_ot_solver solver;         /* default FSC_OT_SINKHORN */
+    fsc_ot_matching matching;     /* default FSC_MATCHING_OT */
+    double regularization;        /* entropic epsilon, > 0; default 0.01 */
+    int32_t max_iterations;       /* >= 1; default 100 */
+    double tolerance;             /* marginal violation to stop at; 0 = run max_iterations; default 1e-9 */
+    double ipot_beta;             /* IPOT proximal parameter, > 0; default 1 */
+    int32_t ipot_inner;           /* IPOT inner iterations, >= 1; default 1 */
+    int32_t epsilon_scaling;      /* 1 = warm-start Sinkhorn by epsilon scaling; default 0 */
+} fsc_ot_config;
+
+typedef struct fsc_ot_report {
+    size_t struct_size;           /* set by the caller: sizeof(fsc_ot_report) */
+    double transport_cost;        /* <T, C> */
+    double entropic_objective;    /* <T, C> - reg * H(T) */
+    double marginal_error;        /* final marginal violation */
+    int32_t iterations;           /* iterations run */
+    int32_t converged;            /* 1 if the tolerance was reached */
+} fsc_ot_report;
+
+/* Fills config with the defaults above. Returns FSC_OK, FSC_ERR_INVALID_ARGUMENT. */
+FSC_API fsc_status fsc_ot_config_default(fsc_ot_config *config);
+
+/* Solves OT for a cost matrix. [in] cost: n*m floats, finite; a, b: marginals of n and m
+   non-negative values summing to 1, or NULL for uniform. [out] plan: n*m floats or NULL;
+   report: may be NULL. Returns FSC_OK, FSC_ERR_INVALID_ARGUMENT, FSC_ERR_NOT_FINITE, FSC_ERR_SHAPE. */
+FSC_API fsc_status fsc_ot_solve(const float *cost, int64_t n, int64_t m, const float *a, const float *b,
+                                const fsc_ot_config *config, float *plan, fsc_ot_report *report);
+
+/* The OT distance D = <T, C(X, Y)> between feature sets X (n*d) and Y (m*d) with uniform
+   marginals, and optionally its gradient. [out] distance; grad_x: n*d floats or NULL;
+   grad_y: m*d floats or NULL; report: may be NULL.
+   Returns FSC_OK, FSC_ERR_INVALID_ARGUMENT, FSC_ERR_NOT_FINITE. */
+FSC_API fsc_status fsc_ot_distance(const float *x, int64_t n, const float *y, int64_t m, int64_t d,
+                                   fsc_cost cost, const fsc_ot_config *config, fsc_grad_mode grad_mode,
+                                   double *distance, float *grad_x, float *grad_y, fsc_ot_report *report);
+
+/* ======================================================================== Training */
+
+typedef enum fsc_method {
+    FSC_METHOD_STANDARD = 0,            /* cross-entropy on clean images */
+    FSC_METHOD_MADRY = 1,               /* PGD-k adversarial training */
+    FSC_METHOD_FEATURE_SCATTERING = 2,  /* the paper's method */
+    FSC_METHOD_RANDOM = 3,              /* ablation: uniform noise in the ball */
+    FSC_METHOD_SUPERVISED = 4,          /* ablation: labelled ascent with the scattering budget */
+    FSC_METHOD_TRADES = 5               /* TRADES (beta-weighted KL) */
+} fsc_method;
+
+typedef struct fsc_trainer_config {
+    size_t struct_size;           /* sizeof(fsc_trainer_config) */
+    fsc_method method;            /* default FSC_METHOD_FEATURE_SCATTERING */
+    float epsilon;                /* L-inf budget in [0,1] pixel units; default 0.1 */
+    int32_t attack_steps;         /* perturbation steps; 0 = method default (madry 7, trades 10, else 1) */
+    float attack_step_size;       /* 0 = method default (madry/trades eps/4, else eps) */
+    float label_smoothing;        /* delta in [0,1); < 0 = method default (0.5 scattering/random/supervised, else 0) */
+    fsc_ot_config ot;             /* feature scattering's OT: defaults reg 0.01, 100 iterations */
+    fsc_cost cost;                /* feature scattering's ground cost; default FSC_COST_COSINE */
+    fsc_grad_mode grad_mode;      /* default FSC_GRAD_UNROLLED */
+    float trades_beta;            /* default 6 */
+    int32_t epochs;               /* default 10 */
+    int32_t batch_size;           /* default 128 */
+    float learning_rate;          /* default 0.05 */
+    float momentum;               /* default 0.9 */
+    float weight_decay;           /* default 2e-4 */
+    int32_t decay_epochs[4];      /* lr x0.1 at these epochs; 0 = unused; default none */
+    uint64_t seed;                /* fixes data order and all randomness; default 0 */
+    int32_t nesterov;             /* 1 = Nesterov momentum; default 0 */
+    int32_t cosine_schedule;      /* 1 = cosine annealing over epochs; default 0 */
+} fsc_trainer_config;
+
+typedef struct fsc_progress {
+    size_t struct_size;           /* sizeof(fsc_progress) as the library knows it */
+    int32_t epoch, epochs;        /* 1-based epoch of total */
+    int64_t batch, batches;       /* 1-based batch of this epoch */
+    double loss;                  /* mean training loss so far this epoch */
+    double accuracy;              /* training accuracy so far this epoch, percent */
+    double images_per_second;
+    double seconds_remaining;     /* estimate for the whole run */
+} fsc_progress;
+
+/* Called after every batch; return 0 to continue, non-zero to cancel (FSC_ERR_CANCELLED). */
+typedef int (*fsc_progress_fn)(const fsc_progress *progress, void *user);
+
+/* A training run of one model with one method.
+   Constructor: fsc_trainer_create. Destructor: fsc_trainer_free.
+   Lifecycle: 1. fsc_trainer_config_default, adjust  2. create on a model  3. fsc_trainer_train
+   (whole epochs) or fsc_trainer_step (a host-owned loop)  4. free; the model keeps the weights. */
+typedef struct fsc_trainer fsc_trainer;
+
+/* Fills config with the defaults above. Returns FSC_OK, FSC_ERR_INVALID_ARGUMENT. */
+FSC_API fsc_status fsc_trainer_config_default(fsc_trainer_config *config);
+
+/* [in] model: trained in place; must outlive the trainer.
+   Returns FSC_OK, FSC_ERR_INVALID_ARGUMENT. */
+FSC_API fsc_status fsc_trainer_create(fsc_model *model, const fsc_trainer_config *config, fsc_trainer **trainer);
+
+/* One optimisation step on a caller batch. [in] images: n*C*H*W floats in [0,1] with
+   shape {n, C, H, W}; labels: n values. [out] loss: may be NULL.
+   Returns FSC_OK, FSC_ERR_INVALID_ARGUMENT, FSC_ERR_SHAPE, FSC_ERR_NOT_FINITE. */
+FSC_API fsc_status fsc_trainer_step(fsc_trainer *trainer, const float *images, const int64_t *shape, size_t rank,
+                                    const int32_t *labels, size_t label_count, float *loss);
+
+/* Trains the configured number of epochs on train; with test non-NULL measures clean
+   accuracy after each epoch. [in] out_dir: NULL, or a folder for metrics.jsonl,
+   checkpoint.fsc and summary.json. progress: may be NULL. [out] test_accuracy: percent
+   after the last epoch (NULL allowed).
+   Returns FSC_OK, FSC_ERR_INVALID_ARGUMENT, FSC_ERR_SHAPE, FSC_ERR_NOT_FINITE, FSC_ERR_IO, FSC_ERR_CANCELLED. */
+FSC_API fsc_status fsc_trainer_train(fsc_trainer *trainer, const fsc_dataset *train, const fsc_dataset *test,
+                                     const char *out_dir, fsc_progress_fn progress, void *user,
+                                     double *test_accuracy);
+
+FSC_API void fsc_trainer_free(fsc_trainer *trainer);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FEATURESCATTER_H */
