@@ -10,7 +10,7 @@ VENV         := .venv
 VENV_PYTHON  := $(VENV)/bin/python
 RELEASE_BIN  := .build/release
 DEB_PACKAGES := libopenblas-dev zlib1g-dev dataset-fashion-mnist
-PY_PACKAGES  := numpy pot pytest
+PY_PACKAGES  := numpy pot pytest matplotlib
 DEMO_DIR     ?= runs/demo
 
 .PHONY: demo test build build-tests deps venv swift-tests python-tests bench clean

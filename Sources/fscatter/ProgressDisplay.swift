@@ -46,6 +46,26 @@ struct ProgressDisplay {
         }
     }
 
+    /// One attack batch finished: a rewritten line on a terminal, a JSON line otherwise.
+    mutating func show(_ p: EvaluationProgress) {
+        let now = Date()
+        guard p.done == p.total || now.timeIntervalSince(lastReport) >= (isTerminal ? 0.2 : 1) else { return }
+        lastReport = now
+        let accuracy = p.done == 0 ? 0 : 100 * Double(p.robust) / Double(p.done)
+        if isTerminal {
+            let line = String(format: "\r\u{1B}[2K%@  %d/%d attacked  %.1f%% of them still robust",
+                              p.attack, p.done, p.total, accuracy)
+            FileHandle.standardError.write(Data(line.utf8))
+        } else {
+            emitJSONLine(["event": "attack", "attack": p.attack, "done": p.done, "total": p.total, "robust": p.robust])
+        }
+    }
+
+    /// Ends the progress line of an evaluation on a terminal.
+    func finishEvaluation() {
+        if isTerminal { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
+    }
+
     private func emitJSONLine(_ object: [String: Any]) {
         guard var data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
         data.append(UInt8(ascii: "\n"))

@@ -21,7 +21,7 @@ public enum Perturbation {
         case .random(let ball):
             return (ball.randomStart(around: images, using: &generator), [:])
         case .pgd(let pgd):
-            return (pgd.perturb(model, images: images, labels: labels, using: &generator), [:])
+            return (try pgd.perturb(model, images: images, labels: labels, using: &generator), [:])
         case .featureScattering(let attack):
             let (perturbed, distance) = try attack.perturb(model, images: images, using: &generator)
             return (perturbed, ["ot_distance": Double(distance)])
