@@ -6,7 +6,7 @@
  * `cc app.c $(pkg-config --cflags --libs featurescatter)`.
  *
  * Conventions
- * - Every fallible call returns an fsc_status (FSC_OK = 0); results go to out-parameters.
+ * - Every fallible call returns an fsc_status, FSC_OK = 0 on success; results go to out-parameters.
  *   On failure fsc_last_error() describes what went wrong.
  * - Objects are opaque handles created by fsc_<object>_create/_load and released by
  *   fsc_<object>_free; fsc_<object>_free(NULL) does nothing. A freed or foreign handle is

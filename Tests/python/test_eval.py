@@ -68,7 +68,7 @@ def test_plot_tool_writes_pngs_from_a_report(fscatter, checkpoint, tmp_path):
     report_path = tmp_path / "sweep.json"
     run(fscatter, "eval", "--checkpoint", checkpoint, "--n", "30", "--sweep-eps", "0,0.1,0.3",
         "--sweep-steps", "1,5", "--out", report_path)
-    subprocess.run([sys.executable, str(REPO / "bindings" / "python" / "plot_report.py"), str(report_path),
+    subprocess.run([sys.executable, str(REPO / "bindings" / "python" / "featurescatter" / "plot_report.py"), str(report_path),
                     "--out-dir", str(tmp_path / "plots")], check=True, capture_output=True)
     for name in ("accuracy_vs_epsilon.png", "accuracy_vs_steps.png"):
         png = (tmp_path / "plots" / name).read_bytes()

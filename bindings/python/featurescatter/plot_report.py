@@ -2,11 +2,11 @@
 
 Usage::
 
-    python bindings/python/plot_report.py report.json --out-dir plots/
+    python bindings/python/featurescatter/plot_report.py report.json --out-dir plots/
 
 writes ``accuracy_vs_epsilon.png`` and ``accuracy_vs_steps.png`` for the sweeps the report
 holds (``--sweep-eps`` and ``--sweep-steps`` of ``fscatter eval``), and prints their paths.
-Moves into the ``featurescatter`` package when that exists.
+Part of the ``featurescatter`` package; runs as a plain script too (it needs only matplotlib).
 """
 
 import argparse

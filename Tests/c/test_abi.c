@@ -1,0 +1,251 @@
+/* test_abi.c — the C ABI under bad and good input: every call returns the right status with a
+   message, and the process survives. Prints "N passed, M failed". */
+#include <featurescatter.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int passed, failed;
+
+#define CHECK(cond, what)                                                                  \
+    do {                                                                                   \
+        if (cond) {                                                                        \
+            passed++;                                                                      \
+        } else {                                                                           \
+            failed++;                                                                      \
+            fprintf(stderr, "FAIL %s:%d %s (last error: %s)\n", __FILE__, __LINE__, what,  \
+                    fsc_last_error());                                                     \
+        }                                                                                  \
+    } while (0)
+
+/* A failing call must return `status` and leave a message naming the function. */
+#define EXPECT_STATUS(call, status, fn)                                                    \
+    do {                                                                                   \
+        fsc_status s_ = (call);                                                            \
+        CHECK(s_ == (status), #call);                                                      \
+        CHECK((status) == FSC_OK || strstr(fsc_last_error(), fn) != NULL, "message names " fn); \
+    } while (0)
+
+static float *random_images(int64_t n, int64_t per_image, unsigned seed) {
+    float *x = malloc(sizeof(float) * (size_t)(n * per_image));
+    srand(seed);
+    for (int64_t i = 0; i < n * per_image; i++) x[i] = (float)rand() / (float)RAND_MAX;
+    return x;
+}
+
+static void test_library(void) {
+    char expected[32];
+    snprintf(expected, sizeof expected, "%d.%d.%d", FSC_VERSION_MAJOR, FSC_VERSION_MINOR, FSC_VERSION_PATCH);
+    CHECK(strcmp(fsc_version(), expected) == 0, "header and library versions match");
+    CHECK(strcmp(fsc_status_string(FSC_ERR_SHAPE), "FSC_ERR_SHAPE") == 0, "status names");
+    CHECK(strcmp(fsc_status_string((fsc_status)99), "FSC_ERR_UNKNOWN") == 0, "unknown status name");
+    CHECK(strlen(fsc_blas_core()) > 0, "blas core");
+    int32_t threads = 0;
+    EXPECT_STATUS(fsc_get_threads(&threads), FSC_OK, "");
+    CHECK(threads >= 1, "threads >= 1");
+    EXPECT_STATUS(fsc_get_threads(NULL), FSC_ERR_INVALID_ARGUMENT, "fsc_get_threads");
+    EXPECT_STATUS(fsc_set_threads(0), FSC_ERR_INVALID_ARGUMENT, "fsc_set_threads");
+    EXPECT_STATUS(fsc_set_threads(threads), FSC_OK, "");
+}
+
+static void test_free_null_is_a_no_op(void) {
+    fsc_model_free(NULL);
+    fsc_dataset_free(NULL);
+    fsc_trainer_free(NULL);
+    CHECK(1, "free(NULL)");
+}
+
+static void test_models(void) {
+    const int64_t shape[3] = {1, 28, 28};
+    fsc_model *model = NULL;
+    EXPECT_STATUS(fsc_model_create(NULL, shape, 10, 0, &model), FSC_ERR_INVALID_ARGUMENT, "fsc_model_create");
+    EXPECT_STATUS(fsc_model_create("smallcnn", NULL, 10, 0, &model), FSC_ERR_INVALID_ARGUMENT, "fsc_model_create");
+    EXPECT_STATUS(fsc_model_create("smallcnn", shape, 1, 0, &model), FSC_ERR_INVALID_ARGUMENT, "fsc_model_create");
+    EXPECT_STATUS(fsc_model_create("resnet9000", shape, 10, 0, &model), FSC_ERR_INVALID_ARGUMENT, "resnet9000");
+    const int64_t negative[3] = {1, -28, 28};
+    EXPECT_STATUS(fsc_model_create("smallcnn", negative, 10, 0, &model), FSC_ERR_SHAPE, "fsc_model_create");
+    EXPECT_STATUS(fsc_model_create("smallcnn", shape, 10, 0, NULL), FSC_ERR_INVALID_ARGUMENT, "fsc_model_create");
+    EXPECT_STATUS(fsc_model_create("smallcnn", shape, 10, 0, &model), FSC_OK, "");
+
+    int64_t count = 0;
+    EXPECT_STATUS(fsc_model_parameter_count(model, &count), FSC_OK, "");
+    CHECK(count == 312202, "SmallCNN has 312,202 parameters");
+    EXPECT_STATUS(fsc_model_parameter_count(model, NULL), FSC_ERR_INVALID_ARGUMENT, "fsc_model_parameter_count");
+
+    float *x = random_images(2, 784, 1);
+    const int64_t xs[4] = {2, 1, 28, 28};
+    float logits[20];
+    int32_t labels[2];
+    EXPECT_STATUS(fsc_model_forward(model, x, xs, 4, logits, 20), FSC_OK, "");
+    CHECK(isfinite(logits[0]) && isfinite(logits[19]), "finite logits");
+    EXPECT_STATUS(fsc_model_forward(model, x, xs, 4, logits, 19), FSC_ERR_SHAPE, "fsc_model_forward");
+    EXPECT_STATUS(fsc_model_forward(model, NULL, xs, 4, logits, 20), FSC_ERR_INVALID_ARGUMENT, "fsc_model_forward");
+    const int64_t wrong[4] = {2, 3, 28, 28};
+    EXPECT_STATUS(fsc_model_forward(model, x, wrong, 4, logits, 20), FSC_ERR_SHAPE, "fsc_model_forward");
+    const int64_t flat[2] = {2, 784};
+    EXPECT_STATUS(fsc_model_forward(model, x, flat, 2, logits, 20), FSC_ERR_SHAPE, "fsc_model_forward");
+    x[5] = NAN;
+    EXPECT_STATUS(fsc_model_forward(model, x, xs, 4, logits, 20), FSC_ERR_NOT_FINITE, "fsc_model_forward");
+    x[5] = 1.5f;
+    EXPECT_STATUS(fsc_model_predict(model, x, xs, 4, labels, 2), FSC_ERR_INVALID_ARGUMENT, "fsc_model_predict");
+    x[5] = 0.5f;
+    EXPECT_STATUS(fsc_model_predict(model, x, xs, 4, labels, 2), FSC_OK, "");
+    CHECK(labels[0] >= 0 && labels[0] < 10, "predicted label in range");
+
+    const char *path = "/tmp/fsc_test_abi.fsc";
+    EXPECT_STATUS(fsc_model_save_checkpoint(model, path), FSC_OK, "");
+    fsc_model *loaded = NULL;
+    EXPECT_STATUS(fsc_model_load_checkpoint(path, &loaded), FSC_OK, "");
+    float again[20];
+    EXPECT_STATUS(fsc_model_forward(loaded, x, xs, 4, again, 20), FSC_OK, "");
+    EXPECT_STATUS(fsc_model_forward(model, x, xs, 4, logits, 20), FSC_OK, "");
+    CHECK(memcmp(logits, again, sizeof logits) == 0, "checkpoint round trip reproduces logits");
+    EXPECT_STATUS(fsc_model_load_checkpoint("/nonexistent/model.fsc", &loaded), FSC_ERR_IO, "model.fsc");
+    EXPECT_STATUS(fsc_model_save_checkpoint(model, "/nonexistent/dir/x.fsc"), FSC_ERR_IO, "fsc_model_save_checkpoint");
+    fsc_model_free(loaded);
+    remove(path);
+
+    fsc_model_free(model);
+    EXPECT_STATUS(fsc_model_forward(model, x, xs, 4, logits, 20), FSC_ERR_INVALID_ARGUMENT, "not a live");
+    fsc_model_free(model); /* double free of a dead handle is ignored */
+    free(x);
+}
+
+static void test_datasets(void) {
+    float *x = random_images(4, 16, 2);
+    const int64_t shape[4] = {4, 1, 4, 4};
+    int32_t labels[4] = {0, 1, 2, 1};
+    fsc_dataset *data = NULL;
+    EXPECT_STATUS(fsc_dataset_from_memory(x, shape, 4, labels, 4, 3, &data), FSC_OK, "");
+    int64_t count = 0, image_shape[3] = {0, 0, 0};
+    int32_t classes = 0;
+    EXPECT_STATUS(fsc_dataset_info(data, &count, image_shape, &classes), FSC_OK, "");
+    CHECK(count == 4 && image_shape[2] == 4 && classes == 3, "dataset info");
+    float copy[32];
+    int32_t copied[2];
+    EXPECT_STATUS(fsc_dataset_copy(data, 1, 2, copy, 32, copied, 2), FSC_OK, "");
+    CHECK(copy[0] == x[16] && copied[1] == 2, "dataset copy");
+    EXPECT_STATUS(fsc_dataset_copy(data, 3, 2, copy, 32, copied, 2), FSC_ERR_INVALID_ARGUMENT, "fsc_dataset_copy");
+    fsc_dataset_free(data);
+
+    labels[2] = 7;
+    EXPECT_STATUS(fsc_dataset_from_memory(x, shape, 4, labels, 4, 3, &data), FSC_ERR_INVALID_ARGUMENT, "labels[2]");
+    EXPECT_STATUS(fsc_dataset_from_memory(x, shape, 4, labels, 3, 3, &data), FSC_ERR_SHAPE, "fsc_dataset_from_memory");
+    EXPECT_STATUS(fsc_dataset_load("fashion-mnist", "/nonexistent", FSC_SPLIT_TEST, 0, &data), FSC_ERR_IO,
+                  "t10k-images-idx3-ubyte");
+    EXPECT_STATUS(fsc_dataset_load("fashion-mnist", NULL, (fsc_split)5, 0, &data), FSC_ERR_INVALID_ARGUMENT,
+                  "fsc_dataset_load");
+    EXPECT_STATUS(fsc_dataset_load("imagenet", NULL, FSC_SPLIT_TEST, 0, &data), FSC_ERR_INVALID_ARGUMENT, "imagenet");
+    free(x);
+}
+
+static void test_ot(void) {
+    fsc_ot_config config;
+    EXPECT_STATUS(fsc_ot_config_default(&config), FSC_OK, "");
+    CHECK(config.struct_size == sizeof(fsc_ot_config) && config.regularization == 0.01, "OT defaults");
+    /* A 2x2 cost with a cheap diagonal: the exact plan is the identity / 2, cost 0. */
+    const float cost[4] = {0, 1, 1, 0};
+    float plan[4];
+    fsc_ot_report report = {sizeof(fsc_ot_report), 0, 0, 0, 0, 0};
+    config.solver = FSC_OT_EXACT;
+    EXPECT_STATUS(fsc_ot_solve(cost, 2, 2, NULL, NULL, &config, plan, &report), FSC_OK, "");
+    CHECK(fabsf(plan[0] - 0.5f) < 1e-6f && plan[1] == 0 && report.transport_cost == 0, "exact 2x2 plan");
+    config.solver = (fsc_ot_solver)42;
+    EXPECT_STATUS(fsc_ot_solve(cost, 2, 2, NULL, NULL, &config, plan, &report), FSC_ERR_INVALID_ARGUMENT, "solver");
+    config.solver = FSC_OT_SINKHORN;
+    const float nan_cost[4] = {0, NAN, 1, 0};
+    EXPECT_STATUS(fsc_ot_solve(nan_cost, 2, 2, NULL, NULL, &config, plan, &report), FSC_ERR_NOT_FINITE, "cost[1]");
+    const float a[2] = {0.7f, 0.7f};
+    EXPECT_STATUS(fsc_ot_solve(cost, 2, 2, a, NULL, &config, plan, &report), FSC_ERR_INVALID_ARGUMENT, "fsc_ot_solve");
+    EXPECT_STATUS(fsc_ot_solve(cost, 0, 2, NULL, NULL, &config, plan, &report), FSC_ERR_INVALID_ARGUMENT, "fsc_ot_solve");
+
+    const float xs[6] = {1, 0, 0, 1, 1, 1}, ys[6] = {0, 1, 1, 0, -1, 1};
+    double distance = -1;
+    float gx[6], gy[6];
+    EXPECT_STATUS(fsc_ot_distance(xs, 3, ys, 3, 2, FSC_COST_COSINE, NULL, FSC_GRAD_UNROLLED, &distance, gx, gy, NULL),
+                  FSC_OK, "");
+    CHECK(distance >= 0 && distance <= 2 && isfinite(gx[0]) && isfinite(gy[5]), "OT distance and gradients");
+    config.matching = FSC_MATCHING_IDENTITY;
+    EXPECT_STATUS(fsc_ot_distance(xs, 3, ys, 2, 2, FSC_COST_COSINE, &config, FSC_GRAD_ENVELOPE, &distance, NULL, NULL,
+                                  NULL),
+                  FSC_ERR_INVALID_ARGUMENT, "identity");
+    EXPECT_STATUS(fsc_ot_distance(xs, 3, ys, 3, 2, (fsc_cost)9, NULL, FSC_GRAD_ENVELOPE, &distance, NULL, NULL, NULL),
+                  FSC_ERR_INVALID_ARGUMENT, "fsc_cost");
+}
+
+static int calls;
+static int cancel_after_two(const fsc_progress *progress, void *user) {
+    (void)user;
+    calls++;
+    return progress->batch >= 2;
+}
+
+static void test_trainer(void) {
+    const int64_t shape[3] = {1, 8, 8};
+    fsc_model *model = NULL;
+    EXPECT_STATUS(fsc_model_create("mlp", shape, 3, 1, &model), FSC_OK, "");
+    fsc_trainer_config config;
+    EXPECT_STATUS(fsc_trainer_config_default(&config), FSC_OK, "");
+    CHECK(config.method == FSC_METHOD_FEATURE_SCATTERING && config.ot.max_iterations == 100, "trainer defaults");
+    fsc_trainer *trainer = NULL;
+    config.struct_size = 8;
+    EXPECT_STATUS(fsc_trainer_create(model, &config, &trainer), FSC_ERR_INVALID_ARGUMENT, "struct_size");
+    EXPECT_STATUS(fsc_trainer_config_default(&config), FSC_OK, "");
+    config.method = (fsc_method)17;
+    EXPECT_STATUS(fsc_trainer_create(model, &config, &trainer), FSC_ERR_INVALID_ARGUMENT, "fsc_method");
+    config.method = FSC_METHOD_FEATURE_SCATTERING;
+    config.epsilon = 3;
+    EXPECT_STATUS(fsc_trainer_create(model, &config, &trainer), FSC_ERR_INVALID_ARGUMENT, "epsilon");
+    config.epsilon = 0.1f;
+    config.batch_size = 4;
+    config.epochs = 2;
+    EXPECT_STATUS(fsc_trainer_create(model, &config, &trainer), FSC_OK, "");
+
+    float *x = random_images(8, 64, 3);
+    const int64_t xs[4] = {8, 1, 8, 8};
+    int32_t labels[8] = {0, 1, 2, 0, 1, 2, 0, 1};
+    float loss = -1;
+    EXPECT_STATUS(fsc_trainer_step(trainer, x, xs, 4, labels, 8, &loss), FSC_OK, "");
+    CHECK(isfinite(loss) && loss > 0, "step loss");
+    labels[3] = 3;
+    EXPECT_STATUS(fsc_trainer_step(trainer, x, xs, 4, labels, 8, &loss), FSC_ERR_INVALID_ARGUMENT, "labels[3]");
+    labels[3] = 0;
+
+    fsc_dataset *data = NULL;
+    EXPECT_STATUS(fsc_dataset_from_memory(x, xs, 4, labels, 8, 3, &data), FSC_OK, "");
+    double accuracy = -1;
+    EXPECT_STATUS(fsc_trainer_train(trainer, data, data, NULL, cancel_after_two, NULL, &accuracy), FSC_ERR_CANCELLED,
+                  "cancelled");
+    CHECK(calls == 2, "progress called until cancelled");
+    EXPECT_STATUS(fsc_trainer_train(trainer, data, data, NULL, NULL, NULL, &accuracy), FSC_OK, "");
+    CHECK(accuracy >= 0 && accuracy <= 100, "trained accuracy");
+    EXPECT_STATUS(fsc_trainer_train(trainer, NULL, data, NULL, NULL, NULL, &accuracy), FSC_ERR_INVALID_ARGUMENT,
+                  "fsc_trainer_train");
+
+    fsc_model *other = NULL;
+    const int64_t big[3] = {1, 28, 28};
+    EXPECT_STATUS(fsc_model_create("mlp", big, 3, 1, &other), FSC_OK, "");
+    fsc_trainer *mismatched = NULL;
+    EXPECT_STATUS(fsc_trainer_create(other, &config, &mismatched), FSC_OK, "");
+    EXPECT_STATUS(fsc_trainer_train(mismatched, data, NULL, NULL, NULL, NULL, NULL), FSC_ERR_SHAPE, "fsc_trainer_train");
+    fsc_trainer_free(mismatched);
+    fsc_model_free(other);
+
+    fsc_trainer_free(trainer);
+    fsc_model_free(model);
+    fsc_dataset_free(data);
+    free(x);
+}
+
+int main(void) {
+    test_library();
+    test_free_null_is_a_no_op();
+    test_models();
+    test_datasets();
+    test_ot();
+    test_trainer();
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed != 0;
+}

@@ -1,0 +1,22 @@
+/* test_layout.c — pins the layout of the public structs (x86-64 and aarch64 LP64). A change here
+   is an ABI break: fields may only be appended. Compiled, not run. */
+#include <featurescatter.h>
+
+#include <stddef.h>
+
+_Static_assert(sizeof(fsc_status) == 4, "fsc_status is int-sized");
+_Static_assert(offsetof(fsc_ot_config, struct_size) == 0, "struct_size first");
+_Static_assert(offsetof(fsc_ot_config, regularization) == 16, "fsc_ot_config.regularization");
+_Static_assert(offsetof(fsc_ot_config, epsilon_scaling) == 52, "fsc_ot_config.epsilon_scaling");
+_Static_assert(sizeof(fsc_ot_config) == 56, "fsc_ot_config size");
+_Static_assert(offsetof(fsc_ot_report, iterations) == 32, "fsc_ot_report.iterations");
+_Static_assert(sizeof(fsc_ot_report) == 40, "fsc_ot_report size");
+_Static_assert(offsetof(fsc_trainer_config, struct_size) == 0, "struct_size first");
+_Static_assert(offsetof(fsc_trainer_config, ot) == 32, "fsc_trainer_config.ot");
+_Static_assert(offsetof(fsc_trainer_config, epochs) == 100, "fsc_trainer_config.epochs");
+_Static_assert(offsetof(fsc_trainer_config, seed) == 136, "fsc_trainer_config.seed");
+_Static_assert(sizeof(fsc_trainer_config) == 152, "fsc_trainer_config size");
+_Static_assert(offsetof(fsc_progress, loss) == 32, "fsc_progress.loss");
+_Static_assert(sizeof(fsc_progress) == 64, "fsc_progress size");
+
+int fsc_layout_pinned;

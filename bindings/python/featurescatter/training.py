@@ -1,0 +1,119 @@
+"""Training a model with feature scattering or a baseline."""
+
+import ctypes
+import math
+import os
+
+import numpy as np
+
+from . import _lib
+from ._arrays import Handle, float_buffer, int32_buffer, new_handle, shape_buffer
+from .ot import COSTS, GRAD_MODES, MATCHINGS, SOLVERS
+
+METHODS = {"standard": 0, "madry": 1, "feature-scattering": 2, "random": 3, "supervised": 4, "trades": 5}
+
+
+def _config(method, epochs, batch_size, lr, eps, seed, **options):
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
+    config = _lib.TrainerConfig()
+    _lib.check(_lib.lib.fsc_trainer_config_default(ctypes.byref(config)))
+    config.method, config.epochs, config.batch_size = METHODS[method], epochs, batch_size
+    config.learning_rate, config.epsilon, config.seed = lr, eps, seed
+    enums = {"solver": (SOLVERS, "ot.solver"), "matching": (MATCHINGS, "ot.matching"), "cost": (COSTS, "cost"),
+             "grad_mode": (GRAD_MODES, "grad_mode")}
+    for key, value in options.items():
+        if key in enums:
+            table, field = enums[key]
+            if value not in table:
+                raise ValueError(f"{key} must be one of {sorted(table)}, got {value!r}")
+            value = table[value]
+        else:
+            field = {"ot_reg": "ot.regularization", "ot_iterations": "ot.max_iterations"}.get(key, key)
+        target = config
+        if field.startswith("ot."):
+            target, field = config.ot, field[3:]
+        if field == "decay_epochs":
+            value = (ctypes.c_int32 * 4)(*list(value)[:4])
+        if not hasattr(target, field):
+            raise TypeError(f"unknown training option {key!r}")
+        setattr(target, field, value)
+    return config
+
+
+class Trainer(Handle):
+    """A training run of ``model`` (trained in place) with one method; drive it with :meth:`step`."""
+
+    _free = _lib.lib.fsc_trainer_free
+
+    def __init__(self, model, method="feature-scattering", epochs=10, batch_size=128, lr=0.05, eps=0.1, seed=0,
+                 **options):
+        config = _config(method, epochs, batch_size, lr, eps, seed, **options)
+        super().__init__(new_handle(_lib.lib.fsc_trainer_create, model.handle, ctypes.byref(config)))
+        self.model = model
+
+    def step(self, images, labels):
+        """One optimisation step on a batch; returns the loss."""
+        images, images_p = float_buffer(images)
+        labels, labels_p = int32_buffer(labels)
+        shape, shape_p = shape_buffer(images.shape)
+        loss = ctypes.c_float()
+        _lib.check(_lib.lib.fsc_trainer_step(self.handle, images_p, shape_p, images.ndim, labels_p, labels.size,
+                                             ctypes.byref(loss)))
+        return loss.value
+
+
+def _progress_printer():
+    """A tqdm bar when tqdm is installed, else one line per epoch end."""
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        tqdm = None
+    state = {}
+
+    def show(progress):
+        p = progress.contents
+        if tqdm is not None:
+            bar = state.get(p.epoch)
+            if bar is None:
+                bar = state[p.epoch] = tqdm(total=p.batches, desc=f"epoch {p.epoch}/{p.epochs}", leave=True)
+            bar.update(p.batch - bar.n)
+            bar.set_postfix(loss=f"{p.loss:.4f}", acc=f"{p.accuracy:.1f}%", ips=f"{p.images_per_second:.0f}")
+            if p.batch == p.batches:
+                bar.close()
+        elif p.batch == p.batches:
+            print(f"epoch {p.epoch}/{p.epochs}: loss {p.loss:.4f}, accuracy {p.accuracy:.2f}%, "
+                  f"{p.images_per_second:.0f} images/s")
+        return 0
+
+    return show
+
+
+def train(model, data, method="feature-scattering", test=None, epochs=10, batch_size=128, lr=0.05, eps=0.1,
+          seed=0, out_dir=None, progress=True, **options):
+    """Trains ``model`` in place on a :class:`Dataset` and returns the clean test accuracy (or NaN).
+
+    Parameters
+    ----------
+    method : str
+        "standard", "madry", "feature-scattering", "random", "supervised" or "trades".
+    progress : bool or callable
+        True shows tqdm (when installed) or epoch lines; a callable receives an ``fsc_progress``
+        pointer and returns non-zero to cancel (:class:`featurescatter.Cancelled`).
+    **options
+        ``attack_steps``, ``attack_step_size``, ``label_smoothing``, ``solver``, ``matching``, ``ot_reg``,
+        ``ot_iterations``, ``cost``, ``grad_mode``, ``trades_beta``, ``momentum``, ``weight_decay``,
+        ``decay_epochs``, ``nesterov``, ``cosine_schedule``.
+
+    Examples
+    --------
+    >>> train(model, Dataset.load(limit=1000), method="feature-scattering", epochs=1)  # doctest: +SKIP
+    """
+    with Trainer(model, method, epochs, batch_size, lr, eps, seed, **options) as trainer:
+        callback = _progress_printer() if progress is True else (progress or (lambda p: 0))
+        c_callback = _lib.PROGRESS_FN(lambda p, user: int(callback(p)))
+        accuracy = ctypes.c_double()
+        _lib.check(_lib.lib.fsc_trainer_train(trainer.handle, data.handle, test.handle if test else None,
+                                              os.fsencode(out_dir) if out_dir else None, c_callback, None,
+                                              ctypes.byref(accuracy)))
+        return accuracy.value if not math.isnan(accuracy.value) else float("nan")
