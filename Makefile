@@ -9,8 +9,8 @@ PYTHON       ?= python3
 VENV         := .venv
 VENV_PYTHON  := $(VENV)/bin/python
 RELEASE_BIN  := .build/release
-DEB_PACKAGES := libopenblas-dev zlib1g-dev dataset-fashion-mnist
-PY_PACKAGES  := numpy pot pytest
+DEB_PACKAGES := libopenblas-dev zlib1g-dev dataset-fashion-mnist libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
+PY_PACKAGES  := numpy pot pytest onnx onnxruntime
 DEMO_DIR     ?= runs/demo
 
 .PHONY: demo test build build-tests deps venv swift-tests python-tests bench clean

@@ -133,6 +133,16 @@ int connx_node_add_ints(connx_model *model, const char *name, const int64_t *val
     });
 }
 
+int connx_node_add_floats(connx_model *model, const char *name, const float *values, size_t count,
+                          char *err, size_t errlen) {
+    if (!model || !name || (count && !values)) { set_error(err, errlen, "NULL argument"); return -1; }
+    return guarded(err, errlen, [&] {
+        auto *a = new_attribute(model, name, onnx::AttributeProto::FLOATS);
+        for (size_t i = 0; i < count; ++i) a->add_floats(values[i]);
+        return 0;
+    });
+}
+
 int connx_node_add_string(connx_model *model, const char *name, const char *value, char *err, size_t errlen) {
     if (!model || !name || !value) { set_error(err, errlen, "NULL argument"); return -1; }
     return guarded(err, errlen, [&] { new_attribute(model, name, onnx::AttributeProto::STRING)->set_s(value); return 0; });

@@ -140,6 +140,8 @@ int connx_node_add_int(connx_model *model, const char *name, int64_t value, char
 int connx_node_add_float(connx_model *model, const char *name, float value, char *err, size_t errlen);
 int connx_node_add_ints(connx_model *model, const char *name, const int64_t *values, size_t count,
                         char *err, size_t errlen);
+int connx_node_add_floats(connx_model *model, const char *name, const float *values, size_t count,
+                          char *err, size_t errlen);
 int connx_node_add_string(connx_model *model, const char *name, const char *value, char *err, size_t errlen);
 
 #ifdef __cplusplus

@@ -66,10 +66,15 @@ public final class GraphModule: Module {
 
     /// Runs the graph on all its inputs (in `inputs` order) and returns all its float outputs.
     public func run(_ values: [Variable]) throws -> [Variable] {
+        try run(values: values.map { GraphValue.float($0) })
+    }
+
+    /// Runs the graph on float or integer inputs (in `inputs` order).
+    public func run(values: [GraphValue]) throws -> [Variable] {
         guard values.count == inputs.count else {
             throw FSCError.invalidArgument("the graph takes \(inputs.count) inputs, got \(values.count)")
         }
-        let tape = values.lazy.compactMap(\.tape).first
+        let tape = values.lazy.compactMap { value -> Tape? in if case .float(let v) = value { return v.tape }; return nil }.first
         var environment: [String: GraphValue] = [:]
         for (info, value) in zip(inputs, values) {
             if let shape = info.shape {
@@ -78,7 +83,7 @@ public final class GraphModule: Module {
                     throw FSCError.shapeMismatch("graph input \(info.name) expects \(shape.map { $0.map(String.init) ?? "?" }), got \(value.shape)")
                 }
             }
-            environment[info.name] = .float(value)
+            environment[info.name] = value
         }
         var context = GraphContext(module: self, tape: tape)
         for node in nodes {

@@ -12,7 +12,7 @@ public struct ONNXImportOptions: Sendable {
 }
 
 /// The ai.onnx opsets the importer accepts.
-public let supportedImportOpsets = 9...18
+public let supportedImportOpsets = 1...18
 
 /// Imports an ONNX file as a trainable, differentiable `GraphModule`.
 ///
@@ -57,15 +57,14 @@ public func importONNX(_ model: ONNXModel, options: ONNXImportOptions = ONNXImpo
     // Runtime inputs: graph inputs that no initializer provides (IR < 4 lists both).
     let inputs = model.inputs.filter { !defined.contains($0.name) }
     for input in inputs {
-        guard input.elementType == ONNXDataType.float.rawValue || input.elementType == ONNXDataType.double.rawValue else {
-            throw FSCError.onnx("graph input \(input.name) has element type \(input.elementType); only float inputs are supported")
+        guard [1, 6, 7, 11].contains(input.elementType) else {
+            throw FSCError.onnx("graph input \(input.name) has element type \(input.elementType); only float, double, int32 and int64 inputs are supported")
         }
         guard defined.insert(input.name).inserted else { throw FSCError.onnx("graph input \(input.name) is defined twice") }
         if let shape = input.shape, shape.contains(where: { ($0 ?? 0) < 0 }) {
             throw FSCError.onnx("graph input \(input.name) has a negative dimension")
         }
     }
-    guard !inputs.isEmpty else { throw FSCError.onnx("the graph has no runtime input") }
     guard !model.outputs.isEmpty else { throw FSCError.onnx("the graph has no output") }
 
     for node in model.nodes { try ONNXOperators.validate(node, opset: opset) }
@@ -98,7 +97,7 @@ public func importONNX(_ model: ONNXModel, options: ONNXImportOptions = ONNXImpo
     }
     let module = GraphModule(inputs: inputs, outputs: model.outputs, opset: opset, nodes: nodes,
                              metadata: model.metadata, parameters: parameters, buffers: buffers, constants: constants)
-    if options.validateByRunning, inputs.allSatisfy({ $0.shape != nil }) {
+    if options.validateByRunning, !inputs.isEmpty, inputs.allSatisfy({ $0.shape != nil && [1, 11].contains($0.elementType) }) {
         let probes = inputs.map { info -> Variable in
             let shape = info.shape!.map { $0 ?? 1 }
             return Variable(constant: Tensor.zeros(shape))

@@ -427,3 +427,9 @@ struct Attributes {
         }
     }
 }
+
+/// What the importer supports, for callers that want to check before importing.
+public enum ONNXSupport {
+    /// The ai.onnx operator types the importer implements.
+    public static var operators: Set<String> { ONNXOperators.supported }
+}

@@ -59,7 +59,7 @@ enum ONNXSpatial {
         switch x.shape.count {
         case 4: return x
         case 3: return reshape(x, [x.shape[0], x.shape[1], 1, x.shape[2]])
-        default: throw ONNXOperators.unsupported("input of rank \(x.shape.count) (only 1-D and 2-D spatial)", node, opset)
+        default: throw ONNXOperators.unsupported("unsupported input of rank \(x.shape.count) (only 1-D and 2-D spatial)", node, opset)
         }
     }
 
