@@ -11,9 +11,10 @@ PYTHON       ?= python3
 VENV         := .venv
 VENV_PYTHON  := $(VENV)/bin/python
 RELEASE_BIN  := .build/release
-DEB_PACKAGES := libopenblas-dev zlib1g-dev dataset-fashion-mnist
+DEB_PACKAGES := libopenblas-dev zlib1g-dev dataset-fashion-mnist libonnx-dev libprotobuf-dev protobuf-compiler \
+                libonnx-testdata
 TEST_PACKAGES := valgrind pkg-config binutils
-PY_PACKAGES  := numpy pot pytest matplotlib
+PY_PACKAGES  := numpy pot pytest matplotlib onnx onnxruntime
 DEMO_DIR     ?= runs/demo
 PREFIX       ?= /usr/local
 LIB_BUILD    := .build-lib

@@ -20,11 +20,22 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
 
+        // MARK: - Implementation details
+
+        // ONNX through the system's libonnx/libprotobuf, behind the flat C header include/connx.h.
+        // Debian built libonnx with ONNX_ML=1 and ONNX_NAMESPACE=onnx; the headers need the same.
+        .target(
+            name: "CONNX",
+            path: "Sources/CONNX",
+            cxxSettings: [.define("ONNX_ML", to: "1"), .define("ONNX_NAMESPACE", to: "onnx")],
+            linkerSettings: [.linkedLibrary("onnx"), .linkedLibrary("onnx_proto"), .linkedLibrary("protobuf")]
+        ),
+
         // MARK: - Public API
 
         .target(
             name: "FeatureScatter",
-            dependencies: ["COpenBLAS", "CZlib", "CMalloc"]
+            dependencies: ["COpenBLAS", "CZlib", "CMalloc", "CONNX"]
         ),
 
         // MARK: - C ABI (include/featurescatter.h)
@@ -51,5 +62,6 @@ let package = Package(
         ),
         .testTarget(name: "FeatureScatterTests", dependencies: ["FeatureScatter", "FeatureScatterTestSupport"]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v5],
+    cxxLanguageStandard: .cxx17
 )

@@ -10,7 +10,8 @@ struct FScatter: ParsableCommand {
         commandName: "fscatter",
         abstract: "Feature-scattering adversarial training and robustness evaluation.",
         version: FeatureScatterVersion.string,
-        subcommands: [InfoCommand.self, TrainCommand.self, EvalCommand.self, AttackCommand.self, BenchCommand.self, OTCommand.self])
+        subcommands: [InfoCommand.self, TrainCommand.self, EvalCommand.self, AttackCommand.self, BenchCommand.self,
+                      OTCommand.self, ExportCommand.self, ImportCommand.self])
 
     /// Selects the OpenBLAS core before any BLAS call (DESIGN §6), then runs the command.
     static func main() {

@@ -1,0 +1,151 @@
+// ONNXImporter.swift — ModelProto → GraphModule: parameters, buffers, constants, checked order.
+
+import Foundation
+
+/// Options for `importONNX`.
+public struct ONNXImportOptions: Sendable {
+    /// Memory bounds applied while reading tensors.
+    public var limits = ONNXLimits()
+    /// Run the graph once on zeros (symbolic dimensions = 1) to catch shape errors at import.
+    public var validateByRunning = true
+    public init() {}
+}
+
+/// The ai.onnx opsets the importer accepts.
+public let supportedImportOpsets = 1...18
+
+/// Imports an ONNX file as a trainable, differentiable `GraphModule`.
+///
+/// - Throws: `FSCError.io` for a missing file, `FSCError.onnx` naming the operator, node and
+///   opset for anything unsupported or malformed.
+public func importONNX(contentsOf path: String, options: ONNXImportOptions = ONNXImportOptions()) throws -> GraphModule {
+    let model = try ONNXModel.read(from: path, limits: options.limits)
+    do {
+        return try importONNX(model, options: options)
+    } catch FSCError.onnx(let message) {
+        throw FSCError.onnx("\(path): \(message)")
+    }
+}
+
+/// Imports a parsed model.
+public func importONNX(_ model: ONNXModel, options: ONNXImportOptions = ONNXImportOptions()) throws -> GraphModule {
+    let opset = model.opset
+    guard supportedImportOpsets.contains(opset) else {
+        throw FSCError.onnx("opset \(opset) is not supported (\(supportedImportOpsets.lowerBound)–\(supportedImportOpsets.upperBound))")
+    }
+    // BatchNormalization statistics become buffers; other float initializers parameters.
+    var statistics = Set<String>()
+    for node in model.nodes where node.opType == "BatchNormalization" && node.inputs.count >= 5 {
+        statistics.insert(node.inputs[3])
+        statistics.insert(node.inputs[4])
+    }
+    var parameters: [(String, Parameter)] = [], buffers: [(String, Buffer)] = []
+    var constants: [String: GraphModule.ConstantValue] = [:]
+    var defined = Set<String>()
+    for tensor in model.initializers {
+        guard !tensor.name.isEmpty, defined.insert(tensor.name).inserted else {
+            throw FSCError.onnx("initializer \"\(tensor.name)\" is unnamed or defined twice")
+        }
+        if tensor.isFloatingPoint {
+            let value = Tensor(shape: tensor.shape, scalars: tensor.floats)
+            if statistics.contains(tensor.name) { buffers.append((tensor.name, Buffer(value))) }
+            else { parameters.append((tensor.name, Parameter(value))) }
+        } else {
+            constants[tensor.name] = .integer(IntegerTensor(shape: tensor.shape, values: tensor.integers))
+        }
+    }
+    // Runtime inputs: graph inputs that no initializer provides (IR < 4 lists both).
+    let inputs = model.inputs.filter { !defined.contains($0.name) }
+    for input in inputs {
+        guard [1, 6, 7, 11].contains(input.elementType) else {
+            throw FSCError.onnx("graph input \(input.name) has element type \(input.elementType); only float, double, int32 and int64 inputs are supported")
+        }
+        guard defined.insert(input.name).inserted else { throw FSCError.onnx("graph input \(input.name) is defined twice") }
+        if let shape = input.shape, shape.contains(where: { ($0 ?? 0) < 0 }) {
+            throw FSCError.onnx("graph input \(input.name) has a negative dimension")
+        }
+    }
+    guard !model.outputs.isEmpty else { throw FSCError.onnx("the graph has no output") }
+
+    for node in model.nodes { try ONNXOperators.validate(node, opset: opset) }
+    let ordered = try topologicalOrder(model.nodes, available: defined)
+
+    // Fold Constant nodes, and nodes whose inputs are all constants, at import.
+    let known = Set(parameters.map(\.0)).union(buffers.map(\.0))
+    var nodes: [ONNXNode] = []
+    let folder = GraphModule(inputs: [], outputs: [], opset: opset, nodes: [], metadata: [],
+                             parameters: [], buffers: [], constants: [:])
+    for node in ordered {
+        let foldable = node.opType != "Dropout" && node.opType != "BatchNormalization"
+            && node.inputs.allSatisfy { $0.isEmpty || constants[$0] != nil } && !node.inputs.contains(where: known.contains)
+        guard foldable else { nodes.append(node); continue }
+        var context = GraphContext(module: folder, tape: nil)
+        let arguments: [GraphValue?] = node.inputs.map { name in
+            switch constants[name] {
+            case .float(let t)?: return .float(Variable(constant: t))
+            case .integer(let t)?: return .integer(t)
+            case nil: return nil
+            }
+        }
+        let results = try ONNXOperators.execute(node, arguments, &context)
+        for (name, value) in zip(node.outputs, results) where !name.isEmpty {
+            switch value {
+            case .float(let v): constants[name] = .float(v.value)
+            case .integer(let t): constants[name] = .integer(t)
+            }
+        }
+    }
+    let module = GraphModule(inputs: inputs, outputs: model.outputs, opset: opset, nodes: nodes,
+                             metadata: model.metadata, parameters: parameters, buffers: buffers, constants: constants)
+    if options.validateByRunning, !inputs.isEmpty, inputs.allSatisfy({ $0.shape != nil && [1, 11].contains($0.elementType) }) {
+        let probes = inputs.map { info -> Variable in
+            let shape = info.shape!.map { $0 ?? 1 }
+            return Variable(constant: Tensor.zeros(shape))
+        }
+        let count = inputs.map { $0.shape!.map { $0 ?? 1 }.reduce(1, *) }.reduce(0, +)
+        if count <= options.limits.maxTensorElements { _ = try module.run(probes) }
+    }
+    return module
+}
+
+/// Orders nodes so each runs after the producers of its inputs (Kahn's algorithm).
+///
+/// - Throws: `FSCError.onnx` naming a value no one defines, or the nodes on a cycle.
+func topologicalOrder(_ nodes: [ONNXNode], available: Set<String>) throws -> [ONNXNode] {
+    var producer: [String: Int] = [:]
+    for (i, node) in nodes.enumerated() {
+        for output in node.outputs where !output.isEmpty {
+            guard producer[output] == nil, !available.contains(output) else {
+                throw FSCError.onnx("value \"\(output)\" is produced twice (node \"\(node.name)\", \(node.opType))")
+            }
+            producer[output] = i
+        }
+    }
+    var waiting = [Int](repeating: 0, count: nodes.count)
+    var consumers = [[Int]](repeating: [], count: nodes.count)
+    for (i, node) in nodes.enumerated() {
+        for input in node.inputs where !input.isEmpty {
+            if let p = producer[input] {
+                waiting[i] += 1
+                consumers[p].append(i)
+            } else if !available.contains(input) {
+                throw FSCError.onnx("node \"\(node.name)\" (\(node.opType)) uses \"\(input)\", which no input, " +
+                                    "initializer or node defines (missing initializer?)")
+            }
+        }
+    }
+    var ready = (0..<nodes.count).filter { waiting[$0] == 0 }.reversed() as [Int]
+    var order: [ONNXNode] = []
+    while let i = ready.popLast() {
+        order.append(nodes[i])
+        for c in consumers[i] {
+            waiting[c] -= 1
+            if waiting[c] == 0 { ready.append(c) }
+        }
+    }
+    guard order.count == nodes.count else {
+        let stuck = (0..<nodes.count).filter { waiting[$0] > 0 }.prefix(5).map { "\"\(nodes[$0].name)\" (\(nodes[$0].opType))" }
+        throw FSCError.onnx("the graph has a cycle through nodes \(stuck.joined(separator: ", "))")
+    }
+    return order
+}
