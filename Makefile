@@ -75,7 +75,9 @@ install: lib
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' bindings/c/featurescatter.pc.in \
 		> $(PREFIX)/lib/pkgconfig/featurescatter.pc
 
-python-tests: build lib venv
+## The test build (-enable-testing) also provides the fscatter the Python tests drive, so the suites
+## need only one release build of the package besides the library's.
+python-tests: build-tests lib venv
 	FSCATTER=$(RELEASE_BIN)/fscatter FEATURESCATTER_LIBRARY=$(CURDIR)/$(LIBRARY) PYTHONPATH=bindings/python \
 		$(VENV_PYTHON) -m pytest -q Tests/python
 
