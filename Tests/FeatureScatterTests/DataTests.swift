@@ -25,9 +25,9 @@ final class DataTests: XCTestCase {
 
     private func writeMNISTStyle(count: Int, labels: [UInt8]? = nil) {
         let pixels = (0..<(count * 4 * 4)).map { UInt8($0 % 256) }
-        FileManager.default.createFile(atPath: folder + "/t10k-images-idx3-ubyte", contents: idx([count, 4, 4], pixels))
-        FileManager.default.createFile(atPath: folder + "/t10k-labels-idx1-ubyte",
-                                       contents: idx([labels?.count ?? count], labels ?? (0..<count).map { UInt8($0 % 10) }))
+        XCTAssert(FileManager.default.createFile(atPath: folder + "/t10k-images-idx3-ubyte", contents: idx([count, 4, 4], pixels)))
+        XCTAssert(FileManager.default.createFile(atPath: folder + "/t10k-labels-idx1-ubyte",
+                                                 contents: idx([labels?.count ?? count], labels ?? (0..<count).map { UInt8($0 % 10) })))
     }
 
     func testMNISTStyleReaderScalesPixelsToUnitRange() throws {
@@ -61,7 +61,7 @@ final class DataTests: XCTestCase {
     func testCorruptGzipIsAnIOError() {
         var bytes: [UInt8] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]
         bytes += [UInt8](repeating: 0xAB, count: 100)
-        FileManager.default.createFile(atPath: folder + "/bad.gz", contents: Data(bytes))
+        XCTAssert(FileManager.default.createFile(atPath: folder + "/bad.gz", contents: Data(bytes)))
         XCTAssertThrowsError(try readFileBytes(folder + "/bad.gz")) { error in
             guard case FSCError.io(let message) = error else { return XCTFail("\(error)") }
             XCTAssert(message.contains("bad.gz"), message)
@@ -73,7 +73,7 @@ final class DataTests: XCTestCase {
         record[0] = 7
         record[1] = 255
         record[3073] = 2
-        FileManager.default.createFile(atPath: folder + "/test_batch.bin", contents: Data(record))
+        XCTAssert(FileManager.default.createFile(atPath: folder + "/test_batch.bin", contents: Data(record)))
         let data = try Dataset.cifar(directory: folder, split: .test)
         XCTAssertEqual(data.labels, [7, 2])
         XCTAssertEqual(data.images.shape, [2, 3, 32, 32])
@@ -81,7 +81,7 @@ final class DataTests: XCTestCase {
     }
 
     func testCIFARWithPartialRecordIsAnError() {
-        FileManager.default.createFile(atPath: folder + "/test_batch.bin", contents: Data(count: 3000))
+        XCTAssert(FileManager.default.createFile(atPath: folder + "/test_batch.bin", contents: Data(count: 3000)))
         XCTAssertThrowsError(try Dataset.cifar(directory: folder, split: .test))
     }
 

@@ -177,7 +177,7 @@ enum ONNXOperators {
             }
 
         case "Concat":
-            let parts = try inputs.compactMap { $0 }.map { $0 }
+            let parts = inputs.compactMap { $0 }
             guard let first = parts.first else { throw unsupported("no inputs", node, opset) }
             let ax = try axis(try a.int("axis", opset < 4 ? 1 : 0), rank: first.shape.count)
             for p in parts {
