@@ -15,7 +15,10 @@ struct EvalCommand: ParsableCommand {
             """)
 
     @Option(help: "Checkpoint file written by `fscatter train`.")
-    var checkpoint: String
+    var checkpoint: String?
+
+    @Option(help: "An ONNX model to evaluate instead of a checkpoint (logits out, [0,1] images in).")
+    var onnx: String?
 
     @OptionGroup var data: DataOptions
 
@@ -58,6 +61,7 @@ struct EvalCommand: ParsableCommand {
     func validate() throws {
         if n < 1 { throw ValidationError("--n must be ≥ 1, got \(n)") }
         if batchSize < 1 { throw ValidationError("--batch-size must be ≥ 1, got \(batchSize)") }
+        if (checkpoint == nil) == (onnx == nil) { throw ValidationError("give exactly one of --checkpoint and --onnx") }
         if attacks != nil && suite != nil { throw ValidationError("give --attacks or --suite, not both") }
         if let suite, AttackCatalog.suites[suite] == nil {
             throw ValidationError("unknown suite '\(suite)'; known: \(AttackCatalog.suites.keys.sorted().joined(separator: ", "))")
@@ -67,10 +71,19 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         data.applyThreads()
-        let (model, spec) = try loadModel(checkpoint)
         let test = try data.load(.test, subset: data.testSubset).prefix(n)
-        guard test.imageShape == spec.inputShape else {
-            throw FSCError.shapeMismatch("checkpoint expects images \(spec.inputShape), \(data.dataset) has \(test.imageShape)")
+        let model: any Module
+        let architecture: String
+        if let onnx {
+            model = try loadONNXModel(onnx, imageShape: test.imageShape)
+            architecture = "onnx"
+        } else {
+            let (loaded, spec) = try loadModel(checkpoint!)
+            guard test.imageShape == spec.inputShape else {
+                throw FSCError.shapeMismatch("checkpoint expects images \(spec.inputShape), \(data.dataset) has \(test.imageShape)")
+            }
+            model = loaded
+            architecture = spec.architecture
         }
         let threatNorm = Norm(rawValue: norm)!
         var attackList = try names(attacks ?? suite.flatMap { AttackCatalog.suites[$0]?.joined(separator: ",") })
@@ -87,8 +100,8 @@ struct EvalCommand: ParsableCommand {
         let evaluation = try RobustnessEvaluation(attacks: attackList, worstCaseAttacks: extras, batchSize: batchSize,
                                                   seed: seed, progress: { display.show($0) })
         var report = try evaluation.run(model, images: test.images, labels: test.labels)
-        report.checkpoint = checkpoint
-        report.model = spec.architecture
+        report.checkpoint = checkpoint ?? onnx
+        report.model = architecture
         report.dataset = data.dataset
         report.epsilon = Double("\(eps)") ?? Double(eps)
         report.norm = threatNorm.rawValue
@@ -131,6 +144,14 @@ func loadModel(_ path: String) throws -> (any Module, ModelSpec) {
     let model = try saved.header.model.build(using: &generator)
     try saved.restore(into: model)
     return (model, saved.header.model)
+}
+
+/// An imported ONNX model, checked on one zero image of `imageShape` so that a graph that
+/// does not fit the data fails here with the importer's message.
+func loadONNXModel(_ path: String, imageShape: [Int]) throws -> any Module {
+    let graph = try importONNX(contentsOf: path)
+    _ = try graph.run([Variable(constant: Tensor.zeros([1] + imageShape))])
+    return graph
 }
 
 /// The non-empty items of a comma-separated list.

@@ -129,3 +129,22 @@ def test_import_reports_unsupported_operator_with_node_and_opset(fscatter, tmp_p
     result = run(fscatter, "import", "--onnx", tmp_path / "e.onnx", check=False)
     assert result.returncode != 0
     assert "Einsum" in result.stderr and "mystery" in result.stderr and "opset 13" in result.stderr
+
+
+def test_eval_on_an_exported_model_matches_its_checkpoint(fscatter, tmp_path):
+    checkpoint = train_checkpoint(fscatter, tmp_path, "smallcnn")
+    path = tmp_path / "model.onnx"
+    run(fscatter, "export", "--checkpoint", checkpoint, "--onnx", path)
+    common = ["--dataset", "fashion-mnist", "--eps", "0.1", "--n", "40", "--attacks", "fgsm,pgd10", "--worst-case", "none"]
+    run(fscatter, "eval", "--checkpoint", checkpoint, *common, "--out", tmp_path / "c.json")
+    run(fscatter, "eval", "--onnx", path, *common, "--out", tmp_path / "o.json")
+    import json
+    from_checkpoint = json.loads((tmp_path / "c.json").read_text())["accuracy"]
+    from_onnx = json.loads((tmp_path / "o.json").read_text())["accuracy"]
+    assert from_onnx["clean"] == from_checkpoint["clean"]
+    assert abs(from_onnx["pgd10"] - from_checkpoint["pgd10"]) <= 5
+
+
+def test_eval_needs_exactly_one_model_source(fscatter, tmp_path):
+    result = run(fscatter, "eval", "--n", "4", check=False)
+    assert result.returncode != 0 and "--onnx" in result.stderr
