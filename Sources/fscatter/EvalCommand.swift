@@ -115,11 +115,7 @@ struct EvalCommand: ParsableCommand {
         }
         display.finishEvaluation()
         let ranSomething = !report.attacks.isEmpty || !report.sweeps.isEmpty
-        if ranSomething {
-            report.zeroGradientFraction = GradientMaskingChecks.zeroGradientFraction(model, images: test.images,
-                                                                                     labels: test.labels)
-            report.gradientMasking = GradientMaskingChecks.run(on: report)
-        }
+        if ranSomething { report.checkGradientMasking(model, images: test.images, labels: test.labels) }
         let json = try report.json()
         if let out { try json.write(to: URL(fileURLWithPath: out)) }
         if ranSomething {
@@ -140,18 +136,13 @@ struct EvalCommand: ParsableCommand {
 /// The model stored in a checkpoint, with its spec.
 func loadModel(_ path: String) throws -> (any Module, ModelSpec) {
     let saved = try Checkpoint.read(from: path)
-    var generator = SeededGenerator(seed: 0)
-    let model = try saved.header.model.build(using: &generator)
-    try saved.restore(into: model)
-    return (model, saved.header.model)
+    return (try saved.makeModel(), saved.header.model)
 }
 
-/// An imported ONNX model, checked on one zero image of `imageShape` so that a graph that
-/// does not fit the data fails here with the importer's message.
+/// An imported ONNX classifier, checked on one zero image of `imageShape` so that a graph
+/// that does not fit the data fails here with the importer's message.
 func loadONNXModel(_ path: String, imageShape: [Int]) throws -> any Module {
-    let graph = try importONNX(contentsOf: path)
-    _ = try graph.run([Variable(constant: Tensor.zeros([1] + imageShape))])
-    return graph
+    try importONNXClassifier(contentsOf: path, imageShape: imageShape).0
 }
 
 /// The non-empty items of a comma-separated list.

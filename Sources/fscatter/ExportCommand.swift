@@ -25,9 +25,7 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         let saved = try Checkpoint.read(from: checkpoint)
-        var generator = SeededGenerator(seed: 0)
-        let model = try saved.header.model.build(using: &generator)
-        try saved.restore(into: model)
+        let model = try saved.makeModel()
         var options = ONNXExportOptions()
         options.opset = opset
         options.metadata = saved.header.metadata.merging(

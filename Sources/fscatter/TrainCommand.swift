@@ -13,6 +13,10 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Model: smallcnn, mlp, preactresnet18 or wrn-D-W (e.g. wrn-16-4).")
     var model = "smallcnn"
 
+    @Option(name: .customLong("init-onnx"),
+            help: "Start from an ONNX classifier (its graph and weights) instead of a fresh --model.")
+    var initONNX: String?
+
     @OptionGroup var data: DataOptions
 
     @Option(name: .customLong("train-subset"), help: "Use only the first N training images.")
@@ -85,15 +89,27 @@ struct TrainCommand: ParsableCommand {
         config.cropPadding = cropPadding
         config.horizontalFlip = horizontalFlip
         config.seed = seed
-        let spec = ModelSpec(architecture: model, inputShape: train.imageShape, classes: train.classes)
-        let trainer = try Trainer(spec: spec, method: try method.make(), configuration: config)
         let directory = resume ?? outputDirectory
-        if resume != nil {
-            try trainer.resume(from: Checkpoint.read(from: directory + "/checkpoint.fsc"))
+        let saved = try resume.map { try Checkpoint.read(from: $0 + "/checkpoint.fsc") }
+        let trainer: Trainer
+        if let saved, saved.header.onnxGraph != nil {
+            trainer = try Trainer(model: saved.makeModel(), spec: saved.header.model, method: method.make(), configuration: config)
+        } else if let initONNX {
+            let (graph, spec) = try importONNXClassifier(contentsOf: initONNX, imageShape: train.imageShape)
+            guard spec.classes == train.classes else {
+                throw FSCError.shapeMismatch("\(initONNX) gives \(spec.classes) logits, \(data.dataset) has \(train.classes) classes")
+            }
+            trainer = try Trainer(model: graph, spec: spec, method: method.make(), configuration: config)
+        } else {
+            let spec = ModelSpec(architecture: model, inputShape: train.imageShape, classes: train.classes)
+            trainer = try Trainer(spec: spec, method: method.make(), configuration: config)
         }
+        if let saved { try trainer.resume(from: saved) }
+        var metadata = method.metadata.merging(["seed": String(seed)]) { a, _ in a }
+        if let initONNX { metadata["init_onnx"] = initONNX }
         var display = ProgressDisplay()
         let summary = try runTraining(trainer, train: train, test: test, datasetName: data.dataset,
-                                      directory: directory, metadata: method.metadata.merging(["seed": String(seed)]) { a, _ in a },
+                                      directory: directory, metadata: metadata,
                                       progress: { display.show($0); return true },
                                       epochEnded: { display.epochEnded($0) })
         let encoder = JSONEncoder()

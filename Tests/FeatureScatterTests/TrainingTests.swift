@@ -115,6 +115,29 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(other.predict(x), trainer.model.predict(x))
     }
 
+    func testImportedONNXModelTrainsAndItsCheckpointRestoresItAlone() throws {
+        let spec = ModelSpec(architecture: "smallcnn", inputShape: [1, 16, 16], classes: 2)
+        var g = SeededGenerator(seed: 4)
+        let original = try spec.build(using: &g)
+        let (graph, importedSpec) = try importONNXClassifier(bytes: try exportONNX(original, inputShape: spec.inputShape))
+        XCTAssertEqual(importedSpec, ModelSpec(architecture: onnxArchitecture, inputShape: [1, 16, 16], classes: 2))
+        let x = randomTensor([3, 1, 16, 16], low: 0, high: 1)
+        let before = original.predict(x)
+        assertClose(graph.predict(x), before, rtol: 0, atol: 1e-5)
+
+        let attack = try FeatureScatteringAttack(epsilon: 0.1)
+        let trainer = try Trainer(model: graph, spec: importedSpec, method: try PerturbationTraining.featureScattering(attack),
+                                  configuration: configuration(epochs: 1))
+        _ = try trainer.trainEpoch(on: try toyData(count: 32, seed: 1), test: nil)
+        let after = graph.predict(x)
+        XCTAssertGreaterThan(zip(after.scalars, before.scalars).map { abs($0 - $1) }.max() ?? 0, 1e-4, "training changed nothing")
+        let path = folder + "/onnx.fsc"
+        try trainer.checkpoint().write(to: path)
+        let restored = try Checkpoint.read(from: path).makeModel()
+        XCTAssertEqual(restored.predict(x), graph.predict(x))
+        XCTAssertThrowsError(try importedSpec.build(using: &g))
+    }
+
     func testTruncatedCheckpointIsAnIOErrorAndLeavesNoTemporaryFiles() throws {
         let spec = ModelSpec(architecture: "mlp", inputShape: [1, 16, 16], classes: 2)
         let path = folder + "/m.fsc"

@@ -125,3 +125,12 @@ public enum GradientMaskingChecks {
         return total == 0 ? 0 : Double(zero) / Double(total)
     }
 }
+
+extension EvaluationReport {
+    /// Measures the zero-gradient fraction of `model` on the evaluated images and sets the
+    /// gradient-masking flags from this report's results.
+    public mutating func checkGradientMasking(_ model: any Module, images: Tensor, labels: [Int]) {
+        zeroGradientFraction = GradientMaskingChecks.zeroGradientFraction(model, images: images, labels: labels)
+        gradientMasking = GradientMaskingChecks.run(on: self)
+    }
+}

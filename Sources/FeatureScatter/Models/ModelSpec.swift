@@ -37,6 +37,8 @@ public struct ModelSpec: Codable, Equatable, Sendable {
         case "preactresnet18":
             guard h >= 8, w >= 8 else { throw FSCError.invalidArgument("preactresnet18 needs at least 8×8 images") }
             return PreActResNet18(inputChannels: c, classes: classes, using: &generator)
+        case onnxArchitecture:
+            throw FSCError.invalidArgument("an imported ONNX model is rebuilt from its graph (importONNXClassifier or a checkpoint that embeds it), not from a spec")
         default:
             let parts = architecture.split(separator: "-")
             if parts.count == 3, parts[0] == "wrn", let depth = Int(parts[1]), let width = Int(parts[2]),

@@ -12,6 +12,8 @@ import Foundation
 /// header              UTF-8 JSON (CheckpointHeader)
 /// tensor data         float32 values of each entry, in header order
 /// ```
+/// A model imported from ONNX also carries its graph (`onnxGraph`, the exported model in
+/// base64), so that the checkpoint alone rebuilds it.
 public struct Checkpoint {
     /// The JSON header.
     public struct Header: Codable, Equatable {
@@ -31,6 +33,8 @@ public struct Checkpoint {
         /// Free-form facts about the run (method, ε, data set…).
         public var metadata: [String: String]
         public var entries: [Entry]
+        /// The ONNX export of an imported graph (base64), absent for built-in architectures.
+        public var onnxGraph: String?
     }
 
     public static let magic = Array("FSCKPT01".utf8)
@@ -39,8 +43,10 @@ public struct Checkpoint {
     public var tensors: [Tensor]
 
     /// Captures `model` (and optionally `optimizer`) after `epoch` epochs.
+    ///
+    /// - Throws: `FSCError.onnx` when an imported graph cannot be exported to embed it.
     public init(model: any Module, spec: ModelSpec, optimizer: SGD?, epoch: Int,
-                generator: SeededGenerator, metadata: [String: String] = [:]) {
+                generator: SeededGenerator, metadata: [String: String] = [:]) throws {
         var entries: [Header.Entry] = []
         var tensors: [Tensor] = []
         for (name, parameter) in model.namedParameters() {
@@ -62,6 +68,9 @@ public struct Checkpoint {
         header = Header(formatVersion: 1, model: spec, epoch: epoch,
                         generatorState: [state.0, state.1, state.2, state.3].map { String($0) },
                         learningRate: optimizer?.learningRate ?? 0, metadata: metadata, entries: entries)
+        if model is GraphModule {
+            header.onnxGraph = Data(try exportONNX(model, inputShape: spec.inputShape)).base64EncodedString()
+        }
         self.tensors = tensors
     }
 
@@ -133,6 +142,24 @@ public struct Checkpoint {
     private init(header: Header, tensors: [Tensor]) {
         self.header = header
         self.tensors = tensors
+    }
+
+    /// The saved model: its architecture built (or its embedded ONNX graph imported) and
+    /// the saved parameters and buffers restored.
+    ///
+    /// - Throws: `FSCError.invalidArgument` for an unknown architecture, `FSCError.onnx` for
+    ///   a bad embedded graph, `FSCError.shapeMismatch` when the tensors do not fit.
+    public func makeModel() throws -> any Module {
+        let model: any Module
+        if let graph = header.onnxGraph {
+            guard let bytes = Data(base64Encoded: graph) else { throw FSCError.io("checkpoint's embedded ONNX graph is not base64") }
+            model = try importONNXClassifier(bytes: [UInt8](bytes), imageShape: header.model.inputShape).0
+        } else {
+            var generator = SeededGenerator(seed: 0)
+            model = try header.model.build(using: &generator)
+        }
+        try restore(into: model)
+        return model
     }
 
     /// Copies the saved parameters and buffers into `model` (and momentum into `optimizer`).

@@ -77,8 +77,8 @@ public final class Trainer {
     }
 
     /// A checkpoint of the run as it stands.
-    public func checkpoint(metadata: [String: String] = [:]) -> Checkpoint {
-        Checkpoint(model: model, spec: spec, optimizer: optimizer, epoch: epoch, generator: generator,
+    public func checkpoint(metadata: [String: String] = [:]) throws -> Checkpoint {
+        try Checkpoint(model: model, spec: spec, optimizer: optimizer, epoch: epoch, generator: generator,
                    metadata: metadata.merging(["method": method.name]) { a, _ in a })
     }
 
