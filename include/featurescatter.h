@@ -38,7 +38,7 @@ extern "C" {
 /* ======================================================================== Version */
 
 #define FSC_VERSION_MAJOR 0
-#define FSC_VERSION_MINOR 1
+#define FSC_VERSION_MINOR 2
 #define FSC_VERSION_PATCH 0
 
 /* The library's version as "major.minor.patch"; compare with the FSC_VERSION_* macros to
@@ -115,7 +115,8 @@ FSC_API void fsc_dataset_free(fsc_dataset *dataset);
 /* ======================================================================== Models */
 
 /* A classifier: logits from NCHW images in [0, 1].
-   Constructors: fsc_model_create, fsc_model_load_checkpoint. Destructor: fsc_model_free.
+   Constructors: fsc_model_create, fsc_model_load_checkpoint, fsc_model_load_onnx,
+   fsc_model_from_onnx_bytes. Destructor: fsc_model_free.
    Lifecycle: 1. create or load  2. train (fsc_trainer_*) / fsc_model_forward ...
    3. fsc_model_save_checkpoint  4. free (after every trainer using it). */
 typedef struct fsc_model fsc_model;
@@ -130,7 +131,31 @@ FSC_API fsc_status fsc_model_create(const char *architecture, const int64_t *inp
    Returns FSC_OK, FSC_ERR_INVALID_ARGUMENT, FSC_ERR_IO, FSC_ERR_SHAPE. */
 FSC_API fsc_status fsc_model_load_checkpoint(const char *path, fsc_model **model);
 
-/* Writes the model's parameters and buffers atomically to path.
+/* Imports an ONNX classifier: [N, C, H, W] images in [0, 1] in, [N, K] logits out (opsets 1-18;
+   external data only inside the file's folder). Float initializers become trainable parameters,
+   so the model trains, attacks and exports like a built-in one.
+   [in] image_shape: C, H, W, or NULL to read them from the graph's input.
+   Returns FSC_OK, FSC_ERR_INVALID_ARGUMENT, FSC_ERR_IO, FSC_ERR_ONNX, FSC_ERR_SHAPE. */
+FSC_API fsc_status fsc_model_load_onnx(const char *path, const int64_t *image_shape, fsc_model **model);
+
+/* Like fsc_model_load_onnx, from a serialised ModelProto of `size` bytes (external data refused). */
+FSC_API fsc_status fsc_model_from_onnx_bytes(const uint8_t *bytes, size_t size, const int64_t *image_shape,
+                                             fsc_model **model);
+
+/* Exports the model as ONNX (batch-norm in inference form, a symbolic batch dimension),
+   checked by the ONNX checker and shape inference, written atomically to path.
+   [in] opset: 13..17, or 0 for 17. Returns FSC_OK, FSC_ERR_INVALID_ARGUMENT, FSC_ERR_IO, FSC_ERR_ONNX. */
+FSC_API fsc_status fsc_model_save_onnx(const fsc_model *model, const char *path, int32_t opset);
+
+/* The export of fsc_model_save_onnx as bytes. [out] size: the model's size in bytes, always set;
+   buffer: receives the model when capacity >= *size (call with buffer NULL, capacity 0 to ask
+   the size first). Returns FSC_OK, FSC_ERR_INVALID_ARGUMENT, FSC_ERR_ONNX, FSC_ERR_SHAPE
+   (capacity too small; *size tells what is needed). */
+FSC_API fsc_status fsc_model_to_onnx_bytes(const fsc_model *model, int32_t opset, uint8_t *buffer, size_t capacity,
+                                           size_t *size);
+
+/* Writes the model's parameters and buffers atomically to path (an imported ONNX model's
+   graph is embedded, so the checkpoint alone restores it).
    Returns FSC_OK, FSC_ERR_INVALID_ARGUMENT, FSC_ERR_IO. */
 FSC_API fsc_status fsc_model_save_checkpoint(const fsc_model *model, const char *path);
 
@@ -219,6 +244,98 @@ FSC_API fsc_status fsc_ot_solve(const float *cost, int64_t n, int64_t m, const f
 FSC_API fsc_status fsc_ot_distance(const float *x, int64_t n, const float *y, int64_t m, int64_t d,
                                    fsc_cost cost, const fsc_ot_config *config, fsc_grad_mode grad_mode,
                                    double *distance, float *grad_x, float *grad_y, fsc_ot_report *report);
+
+/* ======================================================================== Attacks */
+
+typedef enum fsc_norm {
+    FSC_NORM_LINF = 0,            /* max |x' - x| <= epsilon */
+    FSC_NORM_L2 = 1               /* ||x' - x||_2 <= epsilon per image (FGSM, PGD, CW, APGD, noise) */
+} fsc_norm;
+
+typedef enum fsc_attack_kind {
+    FSC_ATTACK_FGSM = 0,          /* one signed-gradient step of cross-entropy */
+    FSC_ATTACK_PGD = 1,           /* PGD-k on cross-entropy from a random start */
+    FSC_ATTACK_CW = 2,            /* PGD-k on the CW margin max(z_y - max_{j!=y} z_j + kappa, 0) */
+    FSC_ATTACK_APGD_CE = 3,       /* APGD on cross-entropy (Croce & Hein 2020) */
+    FSC_ATTACK_APGD_DLR = 4,      /* APGD on the DLR loss */
+    FSC_ATTACK_APGD_T = 5,        /* APGD, targeted DLR over the top 9 other classes (needs >= 4 classes) */
+    FSC_ATTACK_SQUARE = 6,        /* Square, score-based, L-inf only */
+    FSC_ATTACK_NOISE = 7          /* uniform noise in the ball (a baseline) */
+} fsc_attack_kind;
+
+typedef enum fsc_attack_target {
+    FSC_TARGET_NONE = 0,          /* untargeted: any wrong class */
+    FSC_TARGET_LEAST_LIKELY = 1,  /* the clean image's least likely class (PGD and CW only) */
+    FSC_TARGET_RANDOM = 2         /* a random other class (PGD and CW only) */
+} fsc_attack_target;
+
+typedef struct fsc_attack_config {
+    size_t struct_size;           /* sizeof(fsc_attack_config) */
+    fsc_attack_kind kind;         /* default FSC_ATTACK_PGD */
+    fsc_norm norm;                /* default FSC_NORM_LINF */
+    float epsilon;                /* radius in [0,1] pixel units (L2: per image); default 0.1 */
+    int32_t steps;                /* 0 = kind default: PGD/CW 20, APGD 100; unused by FGSM, Square, noise */
+    float step_size;              /* 0 = kind default: PGD/CW eps/4, FGSM eps; unused by APGD (adaptive) */
+    int32_t random_start;         /* -1 = kind default (PGD/CW 1, FGSM 0); PGD, CW and FGSM only */
+    int32_t restarts;             /* >= 1; default 1 */
+    int32_t queries;              /* Square's query budget; default 5000 */
+    float kappa;                  /* CW confidence; default 50 */
+    fsc_attack_target target;     /* default FSC_TARGET_NONE */
+    uint64_t seed;                /* fixes every random choice; default 0 */
+} fsc_attack_config;
+
+/* Fills config with the defaults above. Returns FSC_OK, FSC_ERR_INVALID_ARGUMENT. */
+FSC_API fsc_status fsc_attack_config_default(fsc_attack_config *config);
+
+/* Attacks a caller batch with the model in inference mode (nothing in the model changes).
+   [in] images: n*C*H*W floats in [0,1], shape {n, C, H, W}; labels: n true classes.
+   [out] adversarial: n*C*H*W floats, inside the ball around images and inside [0,1].
+   Returns FSC_OK, FSC_ERR_INVALID_ARGUMENT, FSC_ERR_SHAPE, FSC_ERR_NOT_FINITE. */
+FSC_API fsc_status fsc_attack_run(fsc_model *model, const fsc_attack_config *config, const float *images,
+                                  const int64_t *shape, size_t rank, const int32_t *labels, size_t label_count,
+                                  float *adversarial, size_t adversarial_count);
+
+/* ======================================================================== Evaluation */
+
+/* The result of fsc_evaluate: accuracies and the full JSON report (every attack's settings,
+   the per-example worst case, gradient-masking checks), as `fscatter eval --out` writes it.
+   Constructor: fsc_evaluate. Destructor: fsc_report_free. */
+typedef struct fsc_report fsc_report;
+
+typedef struct fsc_eval_config {
+    size_t struct_size;           /* sizeof(fsc_eval_config) */
+    fsc_norm norm;                /* default FSC_NORM_LINF */
+    float epsilon;                /* default 0.1 */
+    const char *attacks;          /* comma-separated names as in `fscatter eval --attacks`: fgsm, fgsm-rs,
+                                     pgd<k>, cw<k>, apgd-ce, apgd-dlr, apgd-t, square[<queries>], noise;
+                                     each runs on every correctly classified image; default
+                                     "fgsm,pgd20,cw20,apgd-ce"; the caller keeps the string alive */
+    const char *worst_case;       /* further attacks run only on images still robust, for the
+                                     per-example worst case (AutoAttack: "apgd-ce,apgd-t,square");
+                                     NULL or "" = none; default NULL */
+    int64_t limit;                /* evaluate the first `limit` examples, 0 = all; default 1000 */
+    int32_t batch_size;           /* images per attack batch; default 250 */
+    uint64_t seed;                /* default 0 */
+} fsc_eval_config;
+
+/* Fills config with the defaults above. Returns FSC_OK, FSC_ERR_INVALID_ARGUMENT. */
+FSC_API fsc_status fsc_eval_config_default(fsc_eval_config *config);
+
+/* Clean accuracy, accuracy under each attack and the per-example worst case on a data set.
+   Returns FSC_OK, FSC_ERR_INVALID_ARGUMENT (unknown attack name), FSC_ERR_SHAPE, FSC_ERR_NOT_FINITE. */
+FSC_API fsc_status fsc_evaluate(fsc_model *model, const fsc_dataset *dataset, const fsc_eval_config *config,
+                                fsc_report **report);
+
+/* [out] percent: accuracy under `name` ("clean", "worst_case" or an attack name as given).
+   Returns FSC_OK, FSC_ERR_INVALID_ARGUMENT (NULL, or no such entry). */
+FSC_API fsc_status fsc_report_accuracy(const fsc_report *report, const char *name, double *percent);
+
+/* The report as JSON text. [out] length: bytes of the text without its NUL, always set;
+   buffer: receives the NUL-terminated text when capacity > *length.
+   Returns FSC_OK, FSC_ERR_INVALID_ARGUMENT, FSC_ERR_SHAPE (capacity too small). */
+FSC_API fsc_status fsc_report_json(const fsc_report *report, char *buffer, size_t capacity, size_t *length);
+
+FSC_API void fsc_report_free(fsc_report *report);
 
 /* ======================================================================== Training */
 

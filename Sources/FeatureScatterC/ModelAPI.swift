@@ -23,10 +23,7 @@ public func fsc_model_load_checkpoint(_ path: UnsafePointer<CChar>?, _ model: Un
     guarded("fsc_model_load_checkpoint") {
         let out = try required(model, "model")
         let checkpoint = try Checkpoint.read(from: try requiredString(path, "path"))
-        var generator = SeededGenerator(seed: 0)
-        let built = try checkpoint.header.model.build(using: &generator)
-        try checkpoint.restore(into: built)
-        store(ModelBox(model: built, spec: checkpoint.header.model), into: out)
+        store(ModelBox(model: try checkpoint.makeModel(), spec: checkpoint.header.model), into: out)
     }
 }
 

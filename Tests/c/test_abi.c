@@ -54,6 +54,7 @@ static void test_free_null_is_a_no_op(void) {
     fsc_model_free(NULL);
     fsc_dataset_free(NULL);
     fsc_trainer_free(NULL);
+    fsc_report_free(NULL);
     CHECK(1, "free(NULL)");
 }
 
@@ -239,6 +240,220 @@ static void test_trainer(void) {
     free(x);
 }
 
+/* ONNX in and out: files and bytes, with bad input of each kind. */
+static void test_onnx(void) {
+    const int64_t shape[3] = {1, 8, 8};
+    fsc_model *model = NULL, *back = NULL;
+    EXPECT_STATUS(fsc_model_create("mlp", shape, 3, 2, &model), FSC_OK, "");
+    size_t size = 0;
+    EXPECT_STATUS(fsc_model_to_onnx_bytes(model, 0, NULL, 0, &size), FSC_OK, "");
+    CHECK(size > 1000, "ONNX size reported");
+    uint8_t *bytes = malloc(size);
+    size_t small = 0;
+    EXPECT_STATUS(fsc_model_to_onnx_bytes(model, 0, bytes, size - 1, &small), FSC_ERR_SHAPE, "fsc_model_to_onnx_bytes");
+    CHECK(small == size, "size reported on a short buffer");
+    EXPECT_STATUS(fsc_model_to_onnx_bytes(model, 0, NULL, 5, &size), FSC_ERR_INVALID_ARGUMENT, "fsc_model_to_onnx_bytes");
+    EXPECT_STATUS(fsc_model_to_onnx_bytes(model, 12, bytes, size, &size), FSC_ERR_INVALID_ARGUMENT, "opset");
+    EXPECT_STATUS(fsc_model_to_onnx_bytes(model, 0, bytes, size, NULL), FSC_ERR_INVALID_ARGUMENT, "fsc_model_to_onnx_bytes");
+    EXPECT_STATUS(fsc_model_to_onnx_bytes(model, 13, bytes, size, &size), FSC_OK, "");
+
+    EXPECT_STATUS(fsc_model_from_onnx_bytes(bytes, size, NULL, &back), FSC_OK, "");
+    float *x = random_images(2, 64, 9);
+    const int64_t xs[4] = {2, 1, 8, 8};
+    float a[6], b[6];
+    EXPECT_STATUS(fsc_model_forward(model, x, xs, 4, a, 6), FSC_OK, "");
+    EXPECT_STATUS(fsc_model_forward(back, x, xs, 4, b, 6), FSC_OK, "");
+    CHECK(memcmp(a, b, sizeof a) == 0, "export then import gives the same logits");
+    int64_t count = 0;
+    EXPECT_STATUS(fsc_model_parameter_count(back, &count), FSC_OK, "");
+    CHECK(count > 0, "imported parameters are trainable");
+
+    EXPECT_STATUS(fsc_model_from_onnx_bytes(NULL, size, NULL, &back), FSC_ERR_INVALID_ARGUMENT, "fsc_model_from_onnx_bytes");
+    EXPECT_STATUS(fsc_model_from_onnx_bytes(bytes, 0, NULL, &back), FSC_ERR_INVALID_ARGUMENT, "fsc_model_from_onnx_bytes");
+    EXPECT_STATUS(fsc_model_from_onnx_bytes(bytes, size / 2, NULL, &back), FSC_ERR_ONNX, "fsc_model_from_onnx_bytes");
+    const uint8_t junk[16] = {0xff, 0xfe, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e};
+    EXPECT_STATUS(fsc_model_from_onnx_bytes(junk, sizeof junk, NULL, &back), FSC_ERR_ONNX, "fsc_model_from_onnx_bytes");
+    const int64_t wrong[3] = {3, 8, 8};
+    EXPECT_STATUS(fsc_model_from_onnx_bytes(bytes, size, wrong, &back), FSC_ERR_SHAPE, "fsc_model_from_onnx_bytes");
+    EXPECT_STATUS(fsc_model_from_onnx_bytes(bytes, size, NULL, NULL), FSC_ERR_INVALID_ARGUMENT, "fsc_model_from_onnx_bytes");
+
+    EXPECT_STATUS(fsc_model_save_onnx(model, "fsc_test_abi.onnx", 0), FSC_OK, "");
+    fsc_model *loaded = NULL;
+    EXPECT_STATUS(fsc_model_load_onnx("fsc_test_abi.onnx", shape, &loaded), FSC_OK, "");
+    EXPECT_STATUS(fsc_model_forward(loaded, x, xs, 4, b, 6), FSC_OK, "");
+    CHECK(memcmp(a, b, sizeof a) == 0, "saved then loaded ONNX gives the same logits");
+    EXPECT_STATUS(fsc_model_save_checkpoint(loaded, "fsc_test_abi_onnx.fsc"), FSC_OK, "");
+    fsc_model *restored = NULL;
+    EXPECT_STATUS(fsc_model_load_checkpoint("fsc_test_abi_onnx.fsc", &restored), FSC_OK, "");
+    EXPECT_STATUS(fsc_model_forward(restored, x, xs, 4, b, 6), FSC_OK, "");
+    CHECK(memcmp(a, b, sizeof a) == 0, "a checkpoint of an imported model restores it alone");
+    remove("fsc_test_abi.onnx");
+    remove("fsc_test_abi_onnx.fsc");
+    EXPECT_STATUS(fsc_model_load_onnx("/nonexistent/model.onnx", NULL, &loaded), FSC_ERR_IO, "fsc_model_load_onnx");
+    EXPECT_STATUS(fsc_model_load_onnx(NULL, NULL, &loaded), FSC_ERR_INVALID_ARGUMENT, "fsc_model_load_onnx");
+    EXPECT_STATUS(fsc_model_save_onnx(model, NULL, 0), FSC_ERR_INVALID_ARGUMENT, "fsc_model_save_onnx");
+    EXPECT_STATUS(fsc_model_save_onnx(model, "/nonexistent/dir/m.onnx", 0), FSC_ERR_IO, "fsc_model_save_onnx");
+    EXPECT_STATUS(fsc_model_save_onnx(model, "never.onnx", 99), FSC_ERR_INVALID_ARGUMENT, "opset");
+
+    fsc_model_free(restored);
+    fsc_model_free(loaded);
+    fsc_model_free(back);
+    EXPECT_STATUS(fsc_model_to_onnx_bytes(back, 0, NULL, 0, &size), FSC_ERR_INVALID_ARGUMENT, "fsc_model_to_onnx_bytes");
+    fsc_model_free(model);
+    free(bytes);
+    free(x);
+}
+
+static float max_abs_difference(const float *a, const float *b, size_t n) {
+    float worst = 0;
+    for (size_t i = 0; i < n; i++) worst = fmaxf(worst, fabsf(a[i] - b[i]));
+    return worst;
+}
+
+/* Every attack kind on a batch: inside the ball and [0,1], the same seed the same output. */
+static void test_attacks(void) {
+    const int64_t shape[3] = {1, 8, 8};
+    fsc_model *model = NULL;
+    EXPECT_STATUS(fsc_model_create("mlp", shape, 5, 4, &model), FSC_OK, "");
+    float *x = random_images(4, 64, 5);
+    const int64_t xs[4] = {4, 1, 8, 8};
+    const int32_t labels[4] = {0, 1, 2, 3};
+    float adversarial[256], again[256], before[20], after[20];
+    fsc_attack_config config;
+    EXPECT_STATUS(fsc_attack_config_default(&config), FSC_OK, "");
+    CHECK(config.kind == FSC_ATTACK_PGD && config.queries == 5000 && config.random_start == -1, "attack defaults");
+    EXPECT_STATUS(fsc_model_forward(model, x, xs, 4, before, 20), FSC_OK, "");
+    for (int kind = FSC_ATTACK_FGSM; kind <= FSC_ATTACK_NOISE; kind++) {
+        EXPECT_STATUS(fsc_attack_config_default(&config), FSC_OK, "");
+        config.kind = (fsc_attack_kind)kind;
+        config.steps = 5;
+        config.queries = 50;
+        config.epsilon = 0.05f;
+        config.seed = 11;
+        EXPECT_STATUS(fsc_attack_run(model, &config, x, xs, 4, labels, 4, adversarial, 256), FSC_OK, "");
+        CHECK(max_abs_difference(adversarial, x, 256) <= 0.05f + 1e-6f, "inside the L-inf ball");
+        int inside = 1;
+        for (int i = 0; i < 256; i++) inside &= adversarial[i] >= 0 && adversarial[i] <= 1;
+        CHECK(inside, "inside [0,1]");
+        EXPECT_STATUS(fsc_attack_run(model, &config, x, xs, 4, labels, 4, again, 256), FSC_OK, "");
+        CHECK(memcmp(adversarial, again, sizeof again) == 0, "same seed, same output");
+    }
+    EXPECT_STATUS(fsc_model_forward(model, x, xs, 4, after, 20), FSC_OK, "");
+    CHECK(memcmp(before, after, sizeof after) == 0, "attacks leave the model unchanged");
+
+    EXPECT_STATUS(fsc_attack_config_default(&config), FSC_OK, "");
+    config.norm = FSC_NORM_L2;
+    config.epsilon = 0.5f;
+    EXPECT_STATUS(fsc_attack_run(model, &config, x, xs, 4, labels, 4, adversarial, 256), FSC_OK, "");
+    for (int image = 0; image < 4; image++) {
+        double squared = 0;
+        for (int i = 0; i < 64; i++) squared += pow(adversarial[image * 64 + i] - x[image * 64 + i], 2);
+        CHECK(sqrt(squared) <= 0.5 + 1e-5, "inside the L2 ball");
+    }
+    config.kind = FSC_ATTACK_SQUARE;
+    EXPECT_STATUS(fsc_attack_run(model, &config, x, xs, 4, labels, 4, adversarial, 256), FSC_ERR_INVALID_ARGUMENT, "L");
+
+    EXPECT_STATUS(fsc_attack_config_default(&config), FSC_OK, "");
+    EXPECT_STATUS(fsc_attack_run(model, NULL, x, xs, 4, labels, 4, adversarial, 256), FSC_ERR_INVALID_ARGUMENT, "fsc_attack_run");
+    EXPECT_STATUS(fsc_attack_run(model, &config, NULL, xs, 4, labels, 4, adversarial, 256), FSC_ERR_INVALID_ARGUMENT, "fsc_attack_run");
+    EXPECT_STATUS(fsc_attack_run(model, &config, x, xs, 4, labels, 3, adversarial, 256), FSC_ERR_SHAPE, "labels");
+    EXPECT_STATUS(fsc_attack_run(model, &config, x, xs, 4, labels, 4, adversarial, 255), FSC_ERR_SHAPE, "adversarial");
+    EXPECT_STATUS(fsc_attack_run(model, &config, x, xs, 4, labels, 4, NULL, 256), FSC_ERR_INVALID_ARGUMENT, "fsc_attack_run");
+    config.struct_size = 4;
+    EXPECT_STATUS(fsc_attack_run(model, &config, x, xs, 4, labels, 4, adversarial, 256), FSC_ERR_INVALID_ARGUMENT, "struct_size");
+    EXPECT_STATUS(fsc_attack_config_default(&config), FSC_OK, "");
+    config.kind = (fsc_attack_kind)42;
+    EXPECT_STATUS(fsc_attack_run(model, &config, x, xs, 4, labels, 4, adversarial, 256), FSC_ERR_INVALID_ARGUMENT, "fsc_attack_kind");
+    config.kind = FSC_ATTACK_PGD;
+    config.epsilon = NAN;
+    EXPECT_STATUS(fsc_attack_run(model, &config, x, xs, 4, labels, 4, adversarial, 256), FSC_ERR_INVALID_ARGUMENT, "epsilon");
+    config.epsilon = 0.1f;
+    config.target = FSC_TARGET_RANDOM;
+    config.kind = FSC_ATTACK_APGD_CE;
+    EXPECT_STATUS(fsc_attack_run(model, &config, x, xs, 4, labels, 4, adversarial, 256), FSC_ERR_INVALID_ARGUMENT, "target");
+    config.target = (fsc_attack_target)9;
+    config.kind = FSC_ATTACK_PGD;
+    EXPECT_STATUS(fsc_attack_run(model, &config, x, xs, 4, labels, 4, adversarial, 256), FSC_ERR_INVALID_ARGUMENT, "fsc_attack_target");
+    EXPECT_STATUS(fsc_attack_config_default(&config), FSC_OK, "");
+    const int32_t bad_labels[4] = {0, 1, 2, 7};
+    EXPECT_STATUS(fsc_attack_run(model, &config, x, xs, 4, bad_labels, 4, adversarial, 256), FSC_ERR_INVALID_ARGUMENT, "labels[3]");
+    x[7] = NAN;
+    EXPECT_STATUS(fsc_attack_run(model, &config, x, xs, 4, labels, 4, adversarial, 256), FSC_ERR_NOT_FINITE, "fsc_attack_run");
+
+    fsc_model *three = NULL;
+    EXPECT_STATUS(fsc_model_create("mlp", shape, 3, 4, &three), FSC_OK, "");
+    x[7] = 0.5f;
+    config.kind = FSC_ATTACK_APGD_T;
+    const int32_t small_labels[4] = {0, 1, 2, 0};
+    EXPECT_STATUS(fsc_attack_run(three, &config, x, xs, 4, small_labels, 4, adversarial, 256), FSC_ERR_INVALID_ARGUMENT, "4 classes");
+    fsc_model_free(three);
+    fsc_model_free(model);
+    EXPECT_STATUS(fsc_attack_run(model, &config, x, xs, 4, labels, 4, adversarial, 256), FSC_ERR_INVALID_ARGUMENT, "fsc_attack_run");
+    free(x);
+}
+
+/* An evaluation report: accuracies by name, JSON in a caller buffer, bad lists and sizes. */
+static void test_evaluation(void) {
+    const int64_t shape[3] = {1, 8, 8};
+    fsc_model *model = NULL;
+    EXPECT_STATUS(fsc_model_create("mlp", shape, 4, 6, &model), FSC_OK, "");
+    float *x = random_images(12, 64, 7);
+    const int64_t xs[4] = {12, 1, 8, 8};
+    int32_t labels[12];
+    for (int i = 0; i < 12; i++) labels[i] = i % 4;
+    fsc_dataset *data = NULL;
+    EXPECT_STATUS(fsc_dataset_from_memory(x, xs, 4, labels, 12, 4, &data), FSC_OK, "");
+    fsc_eval_config config;
+    EXPECT_STATUS(fsc_eval_config_default(&config), FSC_OK, "");
+    CHECK(config.limit == 1000 && strcmp(config.attacks, "fgsm,pgd20,cw20,apgd-ce") == 0, "evaluation defaults");
+    config.attacks = "fgsm,pgd5";
+    config.worst_case = "noise";
+    fsc_report *report = NULL;
+    EXPECT_STATUS(fsc_evaluate(model, data, &config, &report), FSC_OK, "");
+    double clean = -1, fgsm = -1, pgd = -1, worst = -1;
+    EXPECT_STATUS(fsc_report_accuracy(report, "clean", &clean), FSC_OK, "");
+    EXPECT_STATUS(fsc_report_accuracy(report, "fgsm", &fgsm), FSC_OK, "");
+    EXPECT_STATUS(fsc_report_accuracy(report, "pgd5", &pgd), FSC_OK, "");
+    EXPECT_STATUS(fsc_report_accuracy(report, "worst_case", &worst), FSC_OK, "");
+    CHECK(clean >= fgsm && clean >= pgd && worst <= fgsm && worst <= pgd && worst >= 0, "worst case <= each attack <= clean");
+    EXPECT_STATUS(fsc_report_accuracy(report, "square", &worst), FSC_ERR_INVALID_ARGUMENT, "square");
+    EXPECT_STATUS(fsc_report_accuracy(report, NULL, &worst), FSC_ERR_INVALID_ARGUMENT, "fsc_report_accuracy");
+    size_t length = 0;
+    EXPECT_STATUS(fsc_report_json(report, NULL, 0, &length), FSC_OK, "");
+    char *json = malloc(length + 1);
+    EXPECT_STATUS(fsc_report_json(report, json, length, &length), FSC_ERR_SHAPE, "fsc_report_json");
+    EXPECT_STATUS(fsc_report_json(report, json, length + 1, &length), FSC_OK, "");
+    CHECK(strlen(json) == length && strstr(json, "\"worst_case\"") && strstr(json, "\"pgd5\""), "JSON report");
+    EXPECT_STATUS(fsc_report_json(report, NULL, 3, &length), FSC_ERR_INVALID_ARGUMENT, "fsc_report_json");
+    EXPECT_STATUS(fsc_report_json(report, json, length + 1, NULL), FSC_ERR_INVALID_ARGUMENT, "fsc_report_json");
+    free(json);
+    fsc_report_free(report);
+    EXPECT_STATUS(fsc_report_accuracy(report, "clean", &clean), FSC_ERR_INVALID_ARGUMENT, "fsc_report_accuracy");
+
+    config.attacks = "pgd20,bogus";
+    EXPECT_STATUS(fsc_evaluate(model, data, &config, &report), FSC_ERR_INVALID_ARGUMENT, "bogus");
+    config.attacks = "pgd5";
+    config.epsilon = INFINITY;
+    EXPECT_STATUS(fsc_evaluate(model, data, &config, &report), FSC_ERR_INVALID_ARGUMENT, "epsilon");
+    config.epsilon = 0.1f;
+    config.batch_size = 0;
+    EXPECT_STATUS(fsc_evaluate(model, data, &config, &report), FSC_ERR_INVALID_ARGUMENT, "batch_size");
+    config.batch_size = 8;
+    config.norm = (fsc_norm)5;
+    EXPECT_STATUS(fsc_evaluate(model, data, &config, &report), FSC_ERR_INVALID_ARGUMENT, "fsc_norm");
+    config.norm = FSC_NORM_LINF;
+    EXPECT_STATUS(fsc_evaluate(model, data, NULL, &report), FSC_ERR_INVALID_ARGUMENT, "fsc_evaluate");
+    EXPECT_STATUS(fsc_evaluate(model, NULL, &config, &report), FSC_ERR_INVALID_ARGUMENT, "fsc_evaluate");
+    EXPECT_STATUS(fsc_evaluate(model, data, &config, NULL), FSC_ERR_INVALID_ARGUMENT, "fsc_evaluate");
+    fsc_model *other = NULL;
+    EXPECT_STATUS(fsc_model_create("mlp", shape, 3, 6, &other), FSC_OK, "");
+    EXPECT_STATUS(fsc_evaluate(other, data, &config, &report), FSC_ERR_SHAPE, "fsc_evaluate");
+    fsc_model_free(other);
+    fsc_dataset_free(data);
+    fsc_model_free(model);
+    free(x);
+}
+
 int main(void) {
     test_library();
     test_free_null_is_a_no_op();
@@ -246,6 +461,9 @@ int main(void) {
     test_datasets();
     test_ot();
     test_trainer();
+    test_onnx();
+    test_attacks();
+    test_evaluation();
     printf("%d passed, %d failed\n", passed, failed);
     return failed != 0;
 }

@@ -18,5 +18,15 @@ _Static_assert(offsetof(fsc_trainer_config, seed) == 136, "fsc_trainer_config.se
 _Static_assert(sizeof(fsc_trainer_config) == 152, "fsc_trainer_config size");
 _Static_assert(offsetof(fsc_progress, loss) == 32, "fsc_progress.loss");
 _Static_assert(sizeof(fsc_progress) == 64, "fsc_progress size");
+_Static_assert(offsetof(fsc_attack_config, struct_size) == 0, "struct_size first");
+_Static_assert(offsetof(fsc_attack_config, epsilon) == 16, "fsc_attack_config.epsilon");
+_Static_assert(offsetof(fsc_attack_config, target) == 44, "fsc_attack_config.target");
+_Static_assert(offsetof(fsc_attack_config, seed) == 48, "fsc_attack_config.seed");
+_Static_assert(sizeof(fsc_attack_config) == 56, "fsc_attack_config size");
+_Static_assert(offsetof(fsc_eval_config, struct_size) == 0, "struct_size first");
+_Static_assert(offsetof(fsc_eval_config, attacks) == 16, "fsc_eval_config.attacks");
+_Static_assert(offsetof(fsc_eval_config, limit) == 32, "fsc_eval_config.limit");
+_Static_assert(offsetof(fsc_eval_config, seed) == 48, "fsc_eval_config.seed");
+_Static_assert(sizeof(fsc_eval_config) == 56, "fsc_eval_config size");
 
 int fsc_layout_pinned;

@@ -10,6 +10,8 @@ c_float_p = ctypes.POINTER(ctypes.c_float)
 c_int32_p = ctypes.POINTER(ctypes.c_int32)
 c_int64_p = ctypes.POINTER(ctypes.c_int64)
 c_double_p = ctypes.POINTER(ctypes.c_double)
+c_uint8_p = ctypes.POINTER(ctypes.c_uint8)
+c_size_t_p = ctypes.POINTER(ctypes.c_size_t)
 handle = ctypes.c_void_p
 handle_p = ctypes.POINTER(ctypes.c_void_p)
 status = ctypes.c_int
@@ -53,6 +55,23 @@ class Progress(ctypes.Structure):
                 ("seconds_remaining", ctypes.c_double)]
 
 
+class AttackConfig(ctypes.Structure):
+    """fsc_attack_config."""
+
+    _fields_ = [("struct_size", ctypes.c_size_t), ("kind", ctypes.c_int), ("norm", ctypes.c_int),
+                ("epsilon", ctypes.c_float), ("steps", ctypes.c_int32), ("step_size", ctypes.c_float),
+                ("random_start", ctypes.c_int32), ("restarts", ctypes.c_int32), ("queries", ctypes.c_int32),
+                ("kappa", ctypes.c_float), ("target", ctypes.c_int), ("seed", ctypes.c_uint64)]
+
+
+class EvalConfig(ctypes.Structure):
+    """fsc_eval_config."""
+
+    _fields_ = [("struct_size", ctypes.c_size_t), ("norm", ctypes.c_int), ("epsilon", ctypes.c_float),
+                ("attacks", ctypes.c_char_p), ("worst_case", ctypes.c_char_p), ("limit", ctypes.c_int64),
+                ("batch_size", ctypes.c_int32), ("seed", ctypes.c_uint64)]
+
+
 PROGRESS_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(Progress), ctypes.c_void_p)
 
 SIGNATURES = {
@@ -77,7 +96,19 @@ SIGNATURES = {
     "fsc_model_forward": (status, [handle, c_float_p, c_int64_p, ctypes.c_size_t, c_float_p, ctypes.c_size_t]),
     "fsc_model_predict": (status, [handle, c_float_p, c_int64_p, ctypes.c_size_t, c_int32_p, ctypes.c_size_t]),
     "fsc_model_accuracy": (status, [handle, handle, c_double_p]),
+    "fsc_model_load_onnx": (status, [ctypes.c_char_p, c_int64_p, handle_p]),
+    "fsc_model_from_onnx_bytes": (status, [c_uint8_p, ctypes.c_size_t, c_int64_p, handle_p]),
+    "fsc_model_save_onnx": (status, [handle, ctypes.c_char_p, ctypes.c_int32]),
+    "fsc_model_to_onnx_bytes": (status, [handle, ctypes.c_int32, c_uint8_p, ctypes.c_size_t, c_size_t_p]),
     "fsc_model_free": (None, [handle]),
+    "fsc_attack_config_default": (status, [ctypes.POINTER(AttackConfig)]),
+    "fsc_attack_run": (status, [handle, ctypes.POINTER(AttackConfig), c_float_p, c_int64_p, ctypes.c_size_t, c_int32_p,
+                                ctypes.c_size_t, c_float_p, ctypes.c_size_t]),
+    "fsc_eval_config_default": (status, [ctypes.POINTER(EvalConfig)]),
+    "fsc_evaluate": (status, [handle, handle, ctypes.POINTER(EvalConfig), handle_p]),
+    "fsc_report_accuracy": (status, [handle, ctypes.c_char_p, c_double_p]),
+    "fsc_report_json": (status, [handle, ctypes.c_char_p, ctypes.c_size_t, c_size_t_p]),
+    "fsc_report_free": (None, [handle]),
     "fsc_ot_config_default": (status, [ctypes.POINTER(OTConfig)]),
     "fsc_ot_solve": (status, [c_float_p, ctypes.c_int64, ctypes.c_int64, c_float_p, c_float_p,
                               ctypes.POINTER(OTConfig), c_float_p, ctypes.POINTER(OTReport)]),

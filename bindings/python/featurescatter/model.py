@@ -1,4 +1,4 @@
-"""Classifiers held by the library: built-in architectures and checkpoints."""
+"""Classifiers held by the library: built-in architectures, checkpoints and ONNX models."""
 
 import ctypes
 
@@ -32,6 +32,30 @@ class Model(Handle):
     def load(cls, path):
         """A model from a checkpoint written by ``fscatter train`` or :meth:`save`."""
         return cls(new_handle(_lib.lib.fsc_model_load_checkpoint, str(path).encode()))
+
+    @classmethod
+    def from_onnx(cls, source, input_shape=None):
+        """Imports an ONNX classifier from a file path or from ``bytes``: images ``(N, C, H, W)`` in
+        [0, 1] in, logits out. Its float initializers become trainable parameters.
+
+        ``input_shape`` is ``(C, H, W)``; by default it is read from the graph's input.
+        """
+        shape_p = shape_buffer(input_shape)[1] if input_shape is not None else None
+        if isinstance(source, (bytes, bytearray, memoryview)):
+            data = (ctypes.c_uint8 * len(source)).from_buffer_copy(source)
+            return cls(new_handle(_lib.lib.fsc_model_from_onnx_bytes, data, len(source), shape_p))
+        return cls(new_handle(_lib.lib.fsc_model_load_onnx, str(source).encode(), shape_p))
+
+    def to_onnx(self, path=None, opset=17):
+        """Exports the model as checked ONNX: written atomically to ``path``, or returned as bytes."""
+        if path is not None:
+            _lib.check(_lib.lib.fsc_model_save_onnx(self.handle, str(path).encode(), int(opset)))
+            return None
+        size = ctypes.c_size_t()
+        _lib.check(_lib.lib.fsc_model_to_onnx_bytes(self.handle, int(opset), None, 0, ctypes.byref(size)))
+        buffer = (ctypes.c_uint8 * size.value)()
+        _lib.check(_lib.lib.fsc_model_to_onnx_bytes(self.handle, int(opset), buffer, size.value, ctypes.byref(size)))
+        return bytes(buffer)
 
     def save(self, path):
         """Writes the weights to a checkpoint, atomically."""

@@ -1,0 +1,43 @@
+"""Robustness evaluation: clean accuracy, each attack, the per-example worst case, as a report."""
+
+import ctypes
+import json
+
+from . import _lib
+from ._arrays import Handle, new_handle
+
+_NORMS = {"linf": 0, "l2": 1}
+
+
+class _Report(Handle):
+    _free = _lib.lib.fsc_report_free
+
+    def json(self):
+        length = ctypes.c_size_t()
+        _lib.check(_lib.lib.fsc_report_json(self.handle, None, 0, ctypes.byref(length)))
+        buffer = ctypes.create_string_buffer(length.value + 1)
+        _lib.check(_lib.lib.fsc_report_json(self.handle, buffer, len(buffer), ctypes.byref(length)))
+        return buffer.value.decode()
+
+
+def evaluate(model, dataset, attacks=("fgsm", "pgd20", "cw20", "apgd-ce"), eps=0.1, norm="linf", worst_case=(),
+             limit=1000, batch_size=250, seed=0):
+    """Evaluates ``model`` on the first ``limit`` examples of ``dataset`` (0 = all).
+
+    ``attacks`` are names as in ``fscatter eval --attacks`` (fgsm, fgsm-rs, pgd<k>, cw<k>, apgd-ce,
+    apgd-dlr, apgd-t, square[<queries>], noise), each run on every correctly classified image;
+    ``worst_case`` adds attacks run only on the images still robust (AutoAttack:
+    ``("apgd-ce", "apgd-t", "square")``). Returns the report as a dict, with
+    ``report["accuracy"]`` in percent keyed by attack name, ``"clean"`` and ``"worst_case"``.
+    """
+    if norm not in _NORMS:
+        raise ValueError(f"norm must be 'linf' or 'l2', got {norm!r}")
+    config = _lib.EvalConfig()
+    _lib.check(_lib.lib.fsc_eval_config_default(ctypes.byref(config)))
+    attack_list = ",".join(attacks).encode()
+    worst_list = ",".join(worst_case).encode()
+    config.norm, config.epsilon = _NORMS[norm], float(eps)
+    config.attacks, config.worst_case = attack_list, worst_list
+    config.limit, config.batch_size, config.seed = int(limit), int(batch_size), int(seed)
+    with _Report(new_handle(_lib.lib.fsc_evaluate, model.handle, dataset.handle, ctypes.byref(config))) as report:
+        return json.loads(report.json())
