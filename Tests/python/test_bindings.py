@@ -107,5 +107,8 @@ def test_dataset_round_trip_and_python_example(tmp_path, monkeypatch):
                                                   / "train_fashion.py")
     example = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(example)
-    accuracy, checked = example.main(256, 1)
+    accuracy, checked, robust, difference = example.main(256, 1)
     assert math.isclose(accuracy, checked, abs_tol=1e-6)
+    assert 0 <= robust <= 100
+    assert difference is not None and difference < 1e-4
+    assert (tmp_path / "smallcnn.onnx").exists() and (tmp_path / "smallcnn.fsc").exists()

@@ -74,13 +74,21 @@ def test_every_status_path_in_c(tmp_path, library):
 def test_c_example_runs_without_swift_and_leaks_nothing(tmp_path, library):
     binary = compile_c(tmp_path, REPO / "examples" / "c" / "train_fashion.c", library)
     env = clean_environment(library)
-    result = subprocess.run([str(binary), "256", "1", str(tmp_path / "m.fsc")], capture_output=True, text=True, env=env,
+    result = subprocess.run([str(binary), "256", "1", str(tmp_path / "m")], capture_output=True, text=True, env=env,
                             cwd=tmp_path, timeout=600)
     assert result.returncode == 0, result.stderr
-    assert "clean test accuracy" in result.stdout and (tmp_path / "m.fsc").exists()
+    assert "clean test accuracy" in result.stdout and "PGD-20" in result.stdout
+    assert (tmp_path / "m.fsc").exists() and (tmp_path / "m.onnx").exists()
     if shutil.which("valgrind"):
         leak = subprocess.run(["valgrind", "--leak-check=full", "--error-exitcode=0", str(binary), "32", "1",
-                               str(tmp_path / "v.fsc"), "mlp"], capture_output=True, text=True, env=env,
+                               str(tmp_path / "v"), "mlp"], capture_output=True, text=True, env=env,
                               cwd=tmp_path, timeout=1200)
         match = re.search(r"definitely lost: ([\d,]+) bytes", leak.stderr)
         assert match is None or match.group(1) == "0", leak.stderr[-2000:]
+
+
+def test_two_threads_with_own_handles_match_sequential_runs(tmp_path, library):
+    binary = compile_c(tmp_path, REPO / "Tests" / "c" / "test_threads.c", library, extra=("-lpthread",))
+    result = subprocess.run([str(binary)], capture_output=True, text=True, env=clean_environment(library), timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"^3 passed, 0 failed$", result.stdout, re.M), result.stdout

@@ -1,8 +1,9 @@
-/* train_fashion.c — train SmallCNN on Fashion-MNIST with feature scattering from C.
+/* train_fashion.c — train SmallCNN on Fashion-MNIST with feature scattering from C, measure its
+   accuracy under PGD-20, and export it as ONNX.
 
    Build:  cc train_fashion.c $(pkg-config --cflags --libs featurescatter) -o train_fashion
-   Run:    ./train_fashion [train_images] [epochs] [checkpoint] [architecture]
-           (defaults: 2000, 1, smallcnn.fsc, smallcnn) */
+   Run:    ./train_fashion [train_images] [epochs] [output_stem] [architecture]
+           (defaults: 2000, 1, smallcnn, smallcnn: writes smallcnn.fsc and smallcnn.onnx) */
 #include <featurescatter.h>
 
 #include <stdio.h>
@@ -24,7 +25,7 @@ static int fail(const char *what) {
 int main(int argc, char **argv) {
     int64_t limit = argc > 1 ? atoll(argv[1]) : 2000;
     int32_t epochs = argc > 2 ? atoi(argv[2]) : 1;
-    const char *checkpoint = argc > 3 ? argv[3] : "smallcnn.fsc";
+    const char *stem = argc > 3 ? argv[3] : "smallcnn";
     const char *architecture = argc > 4 ? argv[4] : "smallcnn";
     printf("FeatureScatter %s, OpenBLAS core %s\n", fsc_version(), fsc_blas_core());
 
@@ -46,8 +47,24 @@ int main(int argc, char **argv) {
     if (fsc_trainer_train(trainer, train, test, NULL, show, NULL, &accuracy) != FSC_OK) return fail("training");
     printf("clean test accuracy: %.2f%%\n", accuracy);
 
-    if (fsc_model_save_checkpoint(model, checkpoint) != FSC_OK) return fail("saving");
-    printf("checkpoint: %s\n", checkpoint);
+    fsc_eval_config evaluation;
+    fsc_eval_config_default(&evaluation); /* L-inf, eps 0.1, the first 1000 test images */
+    evaluation.attacks = "pgd20";
+    fsc_report *report = NULL;
+    if (fsc_evaluate(model, test, &evaluation, &report) != FSC_OK) return fail("fsc_evaluate");
+    double clean = 0, pgd = 0;
+    fsc_report_accuracy(report, "clean", &clean);
+    fsc_report_accuracy(report, "pgd20", &pgd);
+    printf("accuracy: clean %.2f%%, PGD-20 (eps 0.1) %.2f%%\n", clean, pgd);
+    fsc_report_free(report);
+
+    char path[4096];
+    snprintf(path, sizeof path, "%s.fsc", stem);
+    if (fsc_model_save_checkpoint(model, path) != FSC_OK) return fail("saving the checkpoint");
+    printf("checkpoint: %s\n", path);
+    snprintf(path, sizeof path, "%s.onnx", stem);
+    if (fsc_model_save_onnx(model, path, 0) != FSC_OK) return fail("exporting ONNX");
+    printf("ONNX: %s\n", path);
 
     fsc_trainer_free(trainer);
     fsc_model_free(model);

@@ -1,0 +1,88 @@
+/* test_threads.c — two threads, each with its own handles, train at the same time and end with
+   exactly the weights of the same two runs done one after the other. Prints "N passed, M failed". */
+#include <featurescatter.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { IMAGES = 48, SIDE = 16, PIXELS = SIDE * SIDE, CLASSES = 4, PROBE = 8 };
+
+/* One training job and what it ended with. */
+typedef struct job {
+    const char *architecture;
+    fsc_method method;
+    uint64_t seed;
+    float logits[PROBE * CLASSES];
+    fsc_status status;
+    char error[256];
+} job;
+
+static void make_data(float *images, int32_t *labels) {
+    srand(7);
+    for (int i = 0; i < IMAGES; i++) {
+        labels[i] = i % CLASSES;
+        for (int p = 0; p < PIXELS; p++) {
+            float noise = (float)rand() / (float)RAND_MAX;
+            images[i * PIXELS + p] = 0.5f * noise + (p % CLASSES == labels[i] ? 0.5f : 0.0f);
+        }
+    }
+}
+
+/* Creates every handle it uses, trains two epochs, and records the logits of the first images. */
+static void *run_job(void *argument) {
+    job *j = argument;
+    static const int64_t image_shape[3] = {1, SIDE, SIDE};
+    const int64_t shape[4] = {IMAGES, 1, SIDE, SIDE};
+    const int64_t probe_shape[4] = {PROBE, 1, SIDE, SIDE};
+    float *images = malloc(sizeof(float) * IMAGES * PIXELS);
+    int32_t labels[IMAGES];
+    make_data(images, labels);
+    fsc_dataset *data = NULL;
+    fsc_model *model = NULL;
+    fsc_trainer *trainer = NULL;
+    fsc_trainer_config config;
+    fsc_trainer_config_default(&config);
+    config.method = j->method;
+    config.epochs = 2;
+    config.batch_size = 16;
+    config.seed = j->seed;
+    j->status = fsc_dataset_from_memory(images, shape, 4, labels, IMAGES, CLASSES, &data);
+    if (j->status == FSC_OK) j->status = fsc_model_create(j->architecture, image_shape, CLASSES, j->seed, &model);
+    if (j->status == FSC_OK) j->status = fsc_trainer_create(model, &config, &trainer);
+    if (j->status == FSC_OK) j->status = fsc_trainer_train(trainer, data, NULL, NULL, NULL, NULL, NULL);
+    if (j->status == FSC_OK)
+        j->status = fsc_model_forward(model, images, probe_shape, 4, j->logits, PROBE * CLASSES);
+    snprintf(j->error, sizeof j->error, "%s", j->status == FSC_OK ? "" : fsc_last_error());
+    fsc_trainer_free(trainer);
+    fsc_model_free(model);
+    fsc_dataset_free(data);
+    free(images);
+    return NULL;
+}
+
+int main(void) {
+    int passed = 0, failed = 0;
+    job sequential[2] = {{"smallcnn", FSC_METHOD_FEATURE_SCATTERING, 1, {0}, FSC_OK, ""},
+                         {"smallcnn", FSC_METHOD_MADRY, 2, {0}, FSC_OK, ""}};
+    job concurrent[2];
+    memcpy(concurrent, sequential, sizeof concurrent);
+    for (int i = 0; i < 2; i++) run_job(&sequential[i]);
+    pthread_t threads[2];
+    for (int i = 0; i < 2; i++) pthread_create(&threads[i], NULL, run_job, &concurrent[i]);
+    for (int i = 0; i < 2; i++) pthread_join(threads[i], NULL);
+    for (int i = 0; i < 2; i++) {
+        int ok = sequential[i].status == FSC_OK && concurrent[i].status == FSC_OK &&
+                 memcmp(sequential[i].logits, concurrent[i].logits, sizeof sequential[i].logits) == 0;
+        ok ? passed++ : failed++;
+        if (!ok)
+            fprintf(stderr, "FAIL job %d: status %d/%d (%s%s), logits[0] %g vs %g\n", i, sequential[i].status,
+                    concurrent[i].status, sequential[i].error, concurrent[i].error, sequential[i].logits[0],
+                    concurrent[i].logits[0]);
+    }
+    int differ = memcmp(sequential[0].logits, sequential[1].logits, sizeof sequential[0].logits) != 0;
+    differ ? passed++ : failed++;
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed != 0;
+}

@@ -1,0 +1,39 @@
+// main.swift — train SmallCNN on Fashion-MNIST with feature scattering through the Swift API,
+// measure it under PGD-20 and export it as ONNX.
+//
+// Run: swift run -c release --package-path examples/swift TrainFashion [train_images] [epochs] [output.onnx]
+
+import FeatureScatter
+import Foundation
+
+let arguments = CommandLine.arguments.dropFirst().map { $0 }
+let trainImages = arguments.count > 0 ? Int(arguments[0]) ?? 2000 : 2000
+let epochs = arguments.count > 1 ? Int(arguments[1]) ?? 1 : 1
+let onnxPath = arguments.count > 2 ? arguments[2] : "smallcnn.onnx"
+
+do {
+    print("FeatureScatter \(FeatureScatterVersion.string), OpenBLAS core \(BLASRuntime.coreName)")
+    let train = try Dataset.named("fashion-mnist", directory: nil, split: .train).prefix(trainImages)
+    let test = try Dataset.named("fashion-mnist", directory: nil, split: .test).prefix(1000)
+
+    let spec = ModelSpec(architecture: "smallcnn", inputShape: train.imageShape, classes: train.classes)
+    let scattering = try FeatureScatteringAttack(epsilon: 0.1)
+    var configuration = TrainingConfiguration()
+    configuration.epochs = epochs
+    let trainer = try Trainer(spec: spec, method: try PerturbationTraining.featureScattering(scattering),
+                              configuration: configuration)
+    for _ in 0..<epochs {
+        let metrics = try trainer.trainEpoch(on: train, test: test)
+        print("epoch \(metrics.epoch): clean test accuracy \(metrics.testAccuracy ?? .nan)%")
+    }
+
+    let evaluation = try RobustnessEvaluation(attacks: [try AttackCatalog.make("pgd20", epsilon: 0.1)])
+    let report = try evaluation.run(trainer.model, images: test.images, labels: test.labels)
+    print(report.markdownTable())
+
+    try exportONNX(trainer.model, inputShape: spec.inputShape, to: onnxPath)
+    print("ONNX: \(onnxPath)")
+} catch {
+    print("error: \(error)")
+    exit(1)
+}
