@@ -1,5 +1,6 @@
 """ONNX export and import checked against onnxruntime (PyPI onnx + onnxruntime)."""
 
+import json
 import os
 import pathlib
 
@@ -148,3 +149,25 @@ def test_eval_on_an_exported_model_matches_its_checkpoint(fscatter, tmp_path):
 def test_eval_needs_exactly_one_model_source(fscatter, tmp_path):
     result = run(fscatter, "eval", "--n", "4", check=False)
     assert result.returncode != 0 and "--onnx" in result.stderr
+
+
+def test_train_init_onnx_then_export_matches_onnxruntime(fscatter, tmp_path):
+    checkpoint = train_checkpoint(fscatter, tmp_path, "smallcnn")
+    run(fscatter, "export", "--checkpoint", checkpoint, "--onnx", tmp_path / "start.onnx")
+    result = run(fscatter, "train", "--init-onnx", tmp_path / "start.onnx", "--method", "feature-scattering",
+                 "--epochs", "1", "--batch-size", "32", "--train-subset", "64", "--test-subset", "32",
+                 "--out", tmp_path / "robust")
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["model"] == "onnx" and summary["method"] == "feature-scattering"
+    x = np.random.default_rng(2).random((4, 1, 28, 28), dtype=np.float32)
+    np.save(tmp_path / "x.npy", x)
+    run(fscatter, "export", "--checkpoint", tmp_path / "robust" / "checkpoint.fsc", "--onnx", tmp_path / "robust.onnx",
+        "--input", tmp_path / "x.npy", "--output", tmp_path / "y.npy")
+    engine = np.load(tmp_path / "y.npy")
+    assert np.abs(ort_run(tmp_path / "robust.onnx", x) - engine).max() <= 1e-4
+    assert np.abs(ort_run(tmp_path / "start.onnx", x) - engine).max() > 1e-3, "training changed nothing"
+    residual_cnn(tmp_path / "cnn12.onnx")
+    wrong = run(fscatter, "train", "--init-onnx", tmp_path / "cnn12.onnx", "--epochs", "1", "--train-subset", "64",
+                "--out", tmp_path / "never", check=False)
+    assert wrong.returncode != 0 and "12" in wrong.stderr and "28" in wrong.stderr, wrong.stderr
+    assert not (tmp_path / "never" / "checkpoint.fsc").exists()
