@@ -5,6 +5,7 @@ import os
 import pathlib
 import re
 import shutil
+import sys
 import subprocess
 
 import pytest
@@ -92,3 +93,17 @@ def test_two_threads_with_own_handles_match_sequential_runs(tmp_path, library):
     result = subprocess.run([str(binary)], capture_output=True, text=True, env=clean_environment(library), timeout=600)
     assert result.returncode == 0, result.stderr
     assert re.search(r"^3 passed, 0 failed$", result.stdout, re.M), result.stdout
+
+
+def test_python_package_runs_without_swift(library):
+    script = ("import numpy as np, featurescatter as fs\n"
+              "model = fs.Model.builtin('smallcnn', (1, 28, 28), 10)\n"
+              "x = np.zeros((2, 1, 28, 28), np.float32)\n"
+              "print(fs.attacks.PGD(eps=0.1, steps=2)(model, x, np.array([0, 1])).shape)\n"
+              "print(sum('swift' in line.lower() for line in open('/proc/self/maps')))\n")
+    env = clean_environment(library)
+    env["PYTHONPATH"] = str(REPO / "bindings" / "python")
+    env["FEATURESCATTER_LIBRARY"] = str(library)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["(2,", "1,", "28,", "28)", "0"], result.stdout
