@@ -107,3 +107,20 @@ def test_python_package_runs_without_swift(library):
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["(2,", "1,", "28,", "28)", "0"], result.stdout
+
+
+def test_pip_installed_package_finds_the_library_next_to_it(tmp_path, library):
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target),
+                    str(REPO / "bindings" / "python")], check=True, capture_output=True, text=True, timeout=600)
+    shutil.copy(library, target / "featurescatter" / "libfeaturescatter.so")
+    env = clean_environment(library)
+    env["PYTHONPATH"] = str(target)
+    env.pop("FEATURESCATTER_LIBRARY", None)
+    script = "import featurescatter as fs; print(fs.__version__, fs._lib.lib._name)"
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=tmp_path,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    version, path = result.stdout.split()
+    assert path == str(target / "featurescatter" / "libfeaturescatter.so")
+    assert version == re.search(r'^version = "(.+)"', (REPO / "bindings/python/pyproject.toml").read_text(), re.M)[1]
