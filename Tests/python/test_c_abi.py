@@ -110,9 +110,10 @@ def test_python_package_runs_without_swift(library):
 
 
 def test_pip_installed_package_finds_the_library_next_to_it(tmp_path, library):
-    target = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target),
-                    str(REPO / "bindings" / "python")], check=True, capture_output=True, text=True, timeout=600)
+    source, target = tmp_path / "source", tmp_path / "site"
+    shutil.copytree(REPO / "bindings" / "python", source, ignore=shutil.ignore_patterns("__pycache__"))
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(source)],
+                   check=True, capture_output=True, text=True, timeout=600)
     shutil.copy(library, target / "featurescatter" / "libfeaturescatter.so")
     env = clean_environment(library)
     env["PYTHONPATH"] = str(target)
