@@ -8,8 +8,7 @@ struct AttackCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "attack", abstract: "Attack the first N test images of a data set and save them as .npy.")
 
-    @Option(help: "Checkpoint file written by `fscatter train`.")
-    var checkpoint: String
+    @OptionGroup var source: ModelOptions
 
     @OptionGroup var data: DataOptions
 
@@ -38,11 +37,8 @@ struct AttackCommand: ParsableCommand {
 
     func run() throws {
         data.applyThreads()
-        let (model, spec) = try loadModel(checkpoint)
         let test = try data.load(.test, subset: data.testSubset).prefix(n)
-        guard test.imageShape == spec.inputShape else {
-            throw FSCError.shapeMismatch("checkpoint expects images \(spec.inputShape), \(data.dataset) has \(test.imageShape)")
-        }
+        let (model, _) = try source.load(imageShape: test.imageShape)
         let chosen = try AttackCatalog.make(attack, epsilon: eps, norm: Norm(rawValue: norm)!)
         var generator = SeededGenerator(seed: seed)
         let adversarial = try chosen.perturb(model, images: test.images, labels: test.labels, using: &generator)

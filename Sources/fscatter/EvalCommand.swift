@@ -14,11 +14,7 @@ struct EvalCommand: ParsableCommand {
             Progress goes to standard error.
             """)
 
-    @Option(help: "Checkpoint file written by `fscatter train`.")
-    var checkpoint: String?
-
-    @Option(help: "An ONNX model to evaluate instead of a checkpoint (logits out, [0,1] images in).")
-    var onnx: String?
+    @OptionGroup var source: ModelOptions
 
     @OptionGroup var data: DataOptions
 
@@ -40,7 +36,7 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .customLong("worst-case"), help: "Attacks added to the per-example worst case (only on still-robust images), or none.")
     var worstCase: String = AttackCatalog.autoAttackStandard.joined(separator: ",")
 
-    @Option(name: .customLong("transfer-from"), help: "A source checkpoint: adds transfer-pgd20, PGD-20 crafted on it.")
+    @Option(name: .customLong("transfer-from"), help: "A source checkpoint or .onnx model: adds transfer-pgd20, PGD-20 crafted on it.")
     var transferFrom: String?
 
     @Option(help: "Seed of every attack's randomness.")
@@ -61,7 +57,6 @@ struct EvalCommand: ParsableCommand {
     func validate() throws {
         if n < 1 { throw ValidationError("--n must be ≥ 1, got \(n)") }
         if batchSize < 1 { throw ValidationError("--batch-size must be ≥ 1, got \(batchSize)") }
-        if (checkpoint == nil) == (onnx == nil) { throw ValidationError("give exactly one of --checkpoint and --onnx") }
         if attacks != nil && suite != nil { throw ValidationError("give --attacks or --suite, not both") }
         if let suite, AttackCatalog.suites[suite] == nil {
             throw ValidationError("unknown suite '\(suite)'; known: \(AttackCatalog.suites.keys.sorted().joined(separator: ", "))")
@@ -72,26 +67,14 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         data.applyThreads()
         let test = try data.load(.test, subset: data.testSubset).prefix(n)
-        let model: any Module
-        let architecture: String
-        if let onnx {
-            model = try loadONNXModel(onnx, imageShape: test.imageShape)
-            architecture = "onnx"
-        } else {
-            let (loaded, spec) = try loadModel(checkpoint!)
-            guard test.imageShape == spec.inputShape else {
-                throw FSCError.shapeMismatch("checkpoint expects images \(spec.inputShape), \(data.dataset) has \(test.imageShape)")
-            }
-            model = loaded
-            architecture = spec.architecture
-        }
+        let (model, architecture) = try source.load(imageShape: test.imageShape)
         let threatNorm = Norm(rawValue: norm)!
         var attackList = try names(attacks ?? suite.flatMap { AttackCatalog.suites[$0]?.joined(separator: ",") })
             .map { try AttackCatalog.make($0, epsilon: eps, norm: threatNorm) }
         if let transferFrom {
-            let (source, _) = try loadModel(transferFrom)
+            let (sourceModel, _) = try loadModel(transferFrom, imageShape: test.imageShape)
             let inner = try AttackCatalog.make("pgd20", epsilon: eps, norm: threatNorm)
-            attackList.append(TransferAttack(source: source, attack: inner, sourceDescription: transferFrom))
+            attackList.append(TransferAttack(source: sourceModel, attack: inner, sourceDescription: transferFrom))
         }
         let extras = attackList.isEmpty ? [] : try names(worstCase == "none" ? nil : worstCase)
             .filter { threatNorm == .linf || !$0.hasPrefix("square") }
@@ -100,7 +83,7 @@ struct EvalCommand: ParsableCommand {
         let evaluation = try RobustnessEvaluation(attacks: attackList, worstCaseAttacks: extras, batchSize: batchSize,
                                                   seed: seed, progress: { display.show($0) })
         var report = try evaluation.run(model, images: test.images, labels: test.labels)
-        report.checkpoint = checkpoint ?? onnx
+        report.checkpoint = source.path
         report.model = architecture
         report.dataset = data.dataset
         report.epsilon = Double("\(eps)") ?? Double(eps)
@@ -131,18 +114,6 @@ struct EvalCommand: ParsableCommand {
             print(String(decoding: json, as: UTF8.self))
         }
     }
-}
-
-/// The model stored in a checkpoint, with its spec.
-func loadModel(_ path: String) throws -> (any Module, ModelSpec) {
-    let saved = try Checkpoint.read(from: path)
-    return (try saved.makeModel(), saved.header.model)
-}
-
-/// An imported ONNX classifier, checked on one zero image of `imageShape` so that a graph
-/// that does not fit the data fails here with the importer's message.
-func loadONNXModel(_ path: String, imageShape: [Int]) throws -> any Module {
-    try importONNXClassifier(contentsOf: path, imageShape: imageShape).0
 }
 
 /// The non-empty items of a comma-separated list.

@@ -57,6 +57,17 @@ final class EvaluationTests: XCTestCase {
         XCTAssert(report.markdownTable().hasPrefix("| Clean | FGSM | CW-5 | Worst case |"), report.markdownTable())
     }
 
+    func testTableShowsWorstCaseOnlyAttacksWithTheirCumulativeAccuracy() throws {
+        let (model, test) = try TrainedFashionMLP.get()
+        let evaluation = try RobustnessEvaluation(attacks: [try AttackCatalog.make("fgsm", epsilon: 0.1)],
+                                                  worstCaseAttacks: [try AttackCatalog.make("pgd5", epsilon: 0.1)])
+        let report = try evaluation.run(model, images: test.images.slice(0..<50), labels: Array(test.labels.prefix(50)))
+        let rows = report.markdownTable().split(separator: "\n")
+        XCTAssertEqual(rows[0], "| Clean | FGSM | + PGD-5 | Worst case |")
+        XCTAssertFalse(rows[2].contains("nan"), String(rows[2]))
+        XCTAssertEqual(report.attacks[1].accuracy, report.accuracy["worst_case"])
+    }
+
     func testCatalogRejectsUnknownNamesAndL2Square() {
         XCTAssertThrowsError(try AttackCatalog.make("pgd", epsilon: 0.1))
         XCTAssertThrowsError(try AttackCatalog.make("deepfool", epsilon: 0.1))

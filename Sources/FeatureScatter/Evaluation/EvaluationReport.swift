@@ -114,14 +114,19 @@ public struct EvaluationReport: Codable, Sendable {
     }
 
     /// A Table-1 style markdown table: Clean, each attack in order, Worst case; then the
-    /// flags that fired.
+    /// flags that fired. An attack run only for the worst case (on the images still robust)
+    /// is headed "+ name" and shows the worst case reached after it.
     public func markdownTable() -> String {
-        var columns = ["clean"] + attacks.map(\.name)
-        if accuracy["worst_case"] != nil { columns.append("worst_case") }
+        var cells = [("Clean", accuracy["clean"] ?? .nan)]
+        for attack in attacks {
+            let heading = AttackCatalog.heading(attack.name)
+            cells.append(attack.mode == "worst-case" ? ("+ " + heading, attack.accuracy) : (heading, accuracy[attack.name] ?? .nan))
+        }
+        if let worst = accuracy["worst_case"] { cells.append(("Worst case", worst)) }
         var lines = [
-            "| " + columns.map(AttackCatalog.heading).joined(separator: " | ") + " |",
-            "|" + String(repeating: "---:|", count: columns.count),
-            "| " + columns.map { String(format: "%.1f", accuracy[$0] ?? .nan) }.joined(separator: " | ") + " |",
+            "| " + cells.map(\.0).joined(separator: " | ") + " |",
+            "|" + String(repeating: "---:|", count: cells.count),
+            "| " + cells.map { String(format: "%.1f", $0.1) }.joined(separator: " | ") + " |",
         ]
         lines.append("")
         lines.append("\(images) images, \(norm) ε = \(epsilon), seed \(seed); accuracy in %.")
