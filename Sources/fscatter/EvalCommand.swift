@@ -7,7 +7,7 @@ import Foundation
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Evaluate a checkpoint: clean accuracy, accuracy under attacks, worst case, sweeps.",
+        abstract: "Evaluate a checkpoint or ONNX model: clean accuracy, accuracy under attacks, worst case, sweeps.",
         discussion: """
             Without --attacks, --suite or a sweep it prints {"accuracy": {"clean": …}} as JSON. Otherwise it prints \
             a markdown table (Clean, each attack, worst case) and writes the full JSON report to --out. \
