@@ -29,6 +29,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Worker threads.")
     var threads: Int?
 
+    @Flag(help: "Print a per-op profile of the timed steps (forward, backward, SGEMM share) to stderr.")
+    var profile = false
+
     func run() throws {
         if let threads { Parallelism.setWorkerCount(threads) }
         let shape = input.split(separator: ",").compactMap { Int($0) }
@@ -47,7 +50,9 @@ struct BenchCommand: ParsableCommand {
         let warmUp = try Dataset(images: images.slice(0..<batchSize), labels: Array(labels[0..<batchSize]), classes: classes)
         let timed = try Dataset(images: images.slice(batchSize..<count), labels: Array(labels[batchSize...]), classes: classes)
         _ = try trainer.trainEpoch(on: warmUp, test: nil)
+        if profile { Profiler.start() }
         let metrics = try trainer.trainEpoch(on: timed, test: nil)
+        if profile { printToStandardError(Profiler.stop().table(steps: steps)) }
         let result: [String: Any] = [
             "model": model, "method": method.method, "batch_size": batchSize, "steps": steps,
             "seconds_per_step": metrics.seconds / Double(steps), "images_per_second": metrics.imagesPerSecond,

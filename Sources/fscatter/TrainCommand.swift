@@ -57,6 +57,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Continue the run in this folder from its checkpoint.")
     var resume: String?
 
+    @Flag(help: "Print a per-op profile of the run (per training batch; forward, backward, SGEMM share) to stderr.")
+    var profile = false
+
     func validate() throws {
         guard ["piecewise", "cosine", "constant"].contains(schedule) else {
             throw ValidationError("--schedule must be piecewise, cosine or constant, got \(schedule)")
@@ -92,10 +95,16 @@ struct TrainCommand: ParsableCommand {
             try trainer.resume(from: Checkpoint.read(from: directory + "/checkpoint.fsc"))
         }
         var display = ProgressDisplay()
+        let startEpoch = trainer.epoch
+        if profile { Profiler.start() }
         let summary = try runTraining(trainer, train: train, test: test, datasetName: data.dataset,
                                       directory: directory, metadata: method.metadata.merging(["seed": String(seed)]) { a, _ in a },
                                       progress: { display.show($0); return true },
                                       epochEnded: { display.epochEnded($0) })
+        if profile {
+            let batches = (train.count + batchSize - 1) / batchSize * (trainer.epoch - startEpoch)
+            printToStandardError(Profiler.stop().table(steps: batches))
+        }
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.sortedKeys]

@@ -7,10 +7,12 @@
 public func batchNorm(_ x: Variable, gamma: Variable, beta: Variable, runningMean: [Float],
                       runningVariance: [Float], epsilon: Float, batchStatistics: Bool)
     -> (output: Variable, batchMean: [Float], batchVariance: [Float]) {
-    let forward = batchNorm(x.value, gamma: gamma.value, beta: beta.value, mean: runningMean,
-                            variance: runningVariance, epsilon: epsilon, batchStatistics: batchStatistics)
+    let forward = Profiler.measure("batchNorm", .forward) {
+        batchNorm(x.value, gamma: gamma.value, beta: beta.value, mean: runningMean,
+                  variance: runningVariance, epsilon: epsilon, batchStatistics: batchStatistics)
+    }
     let saved = forward.saved
-    let output = record(forward.output, [x, gamma, beta]) { g in
+    let output = record("batchNorm", [x, gamma, beta], forward.output) { g in
         let grads = batchNormBackward(g, gamma: gamma.value, saved: saved, needInput: x.requiresGradient)
         return [grads.input, gamma.requiresGradient ? grads.gamma : nil, beta.requiresGradient ? grads.beta : nil]
     }
