@@ -35,6 +35,14 @@ final class GradientTests: XCTestCase {
         }
     }
 
+    func testFusedConv2dReLUGradientMatchesFiniteDifferences() {
+        let geometry = Conv2dGeometry(kernel: (3, 3), stride: (1, 2), padding: (1, 0))
+        checkGradients(inputs: [randomTensor([2, 4, 6, 7]), randomTensor([6, 2, 3, 3], seed: 2), randomTensor([6], seed: 3)],
+                       step: 1e-3) {
+            conv2d($0[0], weight: $0[1], bias: $0[2], groups: 2, geometry: geometry, fusingReLU: true)
+        }
+    }
+
     func testMaxPoolGradientRoutesToTheMaximum() {
         let geometry = Conv2dGeometry(kernel: (3, 3), stride: (2, 2), padding: (1, 1))
         checkGradients(inputs: [randomTensor([2, 3, 7, 7])], step: 1e-3) { maxPool2d($0[0], geometry: geometry) }

@@ -50,6 +50,32 @@ final class KernelTests: XCTestCase {
         assertClose(y, Tensor(shape: y.shape, scalars: expected))
     }
 
+    func testFusedConvReLUMatchesReLUOfConvWithTheSameGradients() {
+        let x = randomTensor([3, 4, 6, 5]), w = randomTensor([6, 4, 3, 3], seed: 2), bias = randomTensor([6], seed: 3)
+        let g = Conv2dGeometry(kernel: (3, 3), padding: (1, 1))
+        let plain = conv2d(x, weight: w, bias: bias, geometry: g)
+        let fused = conv2d(x, weight: w, bias: bias, geometry: g, fusingReLU: true)
+        assertClose(fused, plain.mapped { max($0, 0) })
+        let upstream = randomTensor(plain.shape, seed: 4)
+        let masked = Tensor(shape: plain.shape, scalars: zip(upstream.scalars, plain.scalars).map { $1 > 0 ? $0 : 0 })
+        let expected = conv2dBackward(masked, input: x, weight: w, groups: 1, geometry: g,
+                                      needInput: true, needWeight: true, needBias: true)
+        let actual = conv2dBackward(upstream, input: x, weight: w, groups: 1, geometry: g, reluOutput: fused,
+                                    needInput: true, needWeight: true, needBias: true)
+        assertClose(actual.input!, expected.input!)
+        assertClose(actual.weight!, expected.weight!)
+        assertClose(actual.bias!, expected.bias!)
+    }
+
+    func testSequentialFusesConvThenReLUWithoutChangingTheResult() {
+        var generator = SeededGenerator(seed: 5)
+        let conv = Conv2d(2, 3, kernel: 3, padding: 1, using: &generator)
+        let x = randomTensor([2, 2, 5, 5])
+        let fused = Sequential([conv, ReLU()]).predict(x)
+        let separate = relu(conv(Variable(constant: x))).value
+        assertClose(fused, separate)
+    }
+
     func testMaxPoolTakesWindowMaximum() {
         let x = Tensor(shape: [1, 1, 4, 4], scalars: (0..<16).map { Float(($0 * 7) % 16) })
         let (y, _) = maxPool2d(x, geometry: Conv2dGeometry(kernel: (2, 2), stride: (2, 2)))

@@ -13,7 +13,7 @@ final class ProfilerTests: XCTestCase {
         tape.backward(crossEntropy(model(tape.input(randomTensor([2, 1, 28, 28], low: 0, high: 1))), labels: [1, 2]))
         let report = Profiler.stop()
         XCTAssertFalse(Profiler.isEnabled)
-        let phases = Set(report.entries.filter { $0.op == "conv2d" }.map(\.phase))
+        let phases = Set(report.entries.filter { $0.op == "conv2d+relu" }.map(\.phase))
         XCTAssertEqual(phases, [.forward, .backward])
         XCTAssertEqual(report.entries.first { $0.op == "maxPool2d" && $0.phase == .forward }?.calls, 2)
         XCTAssertGreaterThan(report.gemmCalls, 0)

@@ -75,16 +75,19 @@ public func matmul(_ a: Variable, _ b: Variable, transposeA: Bool = false, trans
 
 // MARK: - Convolution and pooling
 
-/// 2-D convolution of `[N, C_in, H, W]` with weights `[C_out, C_in/groups, kh, kw]`.
+/// 2-D convolution of `[N, C_in, H, W]` with weights `[C_out, C_in/groups, kh, kw]`, optionally
+/// fused with the ReLU that follows it (`relu(conv2d(x))` in one op, one pass, one tape node).
 public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, groups: Int = 1,
-                   geometry: Conv2dGeometry) -> Variable {
+                   geometry: Conv2dGeometry, fusingReLU: Bool = false) -> Variable {
     let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
-    return record("conv2d", inputs) {
-        conv2d(x.value, weight: weight.value, bias: bias?.value, groups: groups, geometry: geometry)
-    } pullback: { g in
+    let out = Profiler.measure(fusingReLU ? "conv2d+relu" : "conv2d", .forward) {
+        conv2d(x.value, weight: weight.value, bias: bias?.value, groups: groups, geometry: geometry,
+               fusingReLU: fusingReLU)
+    }
+    return record(fusingReLU ? "conv2d+relu" : "conv2d", inputs, out) { g in
         let grads = conv2dBackward(g, input: x.value, weight: weight.value, groups: groups, geometry: geometry,
-                                   needInput: x.requiresGradient, needWeight: weight.requiresGradient,
-                                   needBias: bias?.requiresGradient ?? false)
+                                   reluOutput: fusingReLU ? out : nil, needInput: x.requiresGradient,
+                                   needWeight: weight.requiresGradient, needBias: bias?.requiresGradient ?? false)
         return [grads.input, grads.weight, grads.bias]
     }
 }

@@ -56,27 +56,29 @@ public func maxPool2d(_ input: Tensor, geometry: Conv2dGeometry) -> (output: Ten
     return (output, argMax)
 }
 
-/// The common 2×2, stride-2 max pool of one plane, without the general window bookkeeping.
-/// NaN wins, as in the general path.
+/// The common 2×2, stride-2 max pool of one plane, without the general window bookkeeping
+/// and without branches (random activations make comparisons unpredictable; selects keep the
+/// loop at a few cycles per output). Ties keep the first element in row-major order, and NaN
+/// wins, as in the general path.
 @inline(__always)
 private func maxPoolHalving(_ x: UnsafePointer<Float>, width w: Int, outHeight oh: Int, outWidth ow: Int,
                             into y: UnsafeMutablePointer<Float>, argMax idx: UnsafeMutablePointer<Int32>, offset: Int32) {
+    @inline(__always) func consider(_ best: inout Float, _ bestIndex: inout Int32, _ value: Float, _ index: Int32) {
+        let take = value > best || (value.isNaN && !best.isNaN)
+        best = take ? value : best
+        bestIndex = take ? index : bestIndex
+    }
     for i in 0..<oh {
         let top = x + 2 * i * w, bottom = top + w
+        let rowOffset = offset + Int32(2 * i * w)
         for j in 0..<ow {
-            var best = top[2 * j], bestIndex = 2 * i * w + 2 * j
-            let first = bestIndex
-            @inline(__always) func consider(_ value: Float, _ index: Int) {
-                if value > best || value.isNaN && !best.isNaN {
-                    best = value
-                    bestIndex = index
-                }
-            }
-            consider(top[2 * j + 1], first + 1)
-            consider(bottom[2 * j], first + w)
-            consider(bottom[2 * j + 1], first + w + 1)
+            let first = rowOffset + Int32(2 * j)
+            var best = top[2 * j], bestIndex = first
+            consider(&best, &bestIndex, top[2 * j + 1], first + 1)
+            consider(&best, &bestIndex, bottom[2 * j], first + Int32(w))
+            consider(&best, &bestIndex, bottom[2 * j + 1], first + Int32(w) + 1)
             y[i * ow + j] = best
-            idx[i * ow + j] = offset + Int32(bestIndex)
+            idx[i * ow + j] = bestIndex
         }
     }
 }
