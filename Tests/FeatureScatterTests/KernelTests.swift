@@ -99,6 +99,29 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    func testMaxPoolHalvingVectorLanesMatchBruteForceWithNaNAndTies() {
+        var x = randomTensor([2, 2, 4, 11])
+        x.scalars[3] = .nan          // plane 0, top row, inside the four-output SIMD block
+        x.scalars[11 + 5] = .nan     // same plane, bottom row of window 2: the later NaN loses
+        x.scalars[11 + 4] = .nan
+        x.scalars[44 + 0] = 0.5      // plane 1: a tie between the top-left and bottom-right
+        x.scalars[44 + 12] = 0.5
+        x.scalars[44 + 1] = -2
+        x.scalars[44 + 11] = -2
+        let (y, argMax) = maxPool2d(x, geometry: Conv2dGeometry(kernel: (2, 2), stride: (2, 2)))
+        for plane in 0..<4 {
+            for i in 0..<2 {
+                for j in 0..<5 {
+                    let window = [(0, 0), (0, 1), (1, 0), (1, 1)].map { plane * 44 + (2 * i + $0.0) * 11 + 2 * j + $0.1 }
+                    let expected = window.first { x.scalars[$0].isNaN }
+                        ?? window.max { x.scalars[$0] < x.scalars[$1] || (x.scalars[$0] == x.scalars[$1] && $0 > $1) }!
+                    XCTAssertEqual(Int(argMax[plane * 10 + i * 5 + j]), expected, "plane \(plane) output \(i),\(j)")
+                    XCTAssertEqual(y.scalars[plane * 10 + i * 5 + j].bitPattern, x.scalars[expected].bitPattern)
+                }
+            }
+        }
+    }
+
     func testAvgPoolExcludesPaddingWhenAsked() {
         let x = Tensor.ones([1, 1, 2, 2])
         let g = Conv2dGeometry(kernel: (2, 2), stride: (1, 1), padding: (1, 1))
