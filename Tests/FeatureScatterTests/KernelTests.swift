@@ -76,6 +76,23 @@ final class KernelTests: XCTestCase {
         assertClose(fused, separate)
     }
 
+    func testSequentialFusesBatchNormThenReLUWithTheSameValuesAndGradients() {
+        let x = randomTensor([3, 2, 4, 4])
+        func run(_ fused: Bool) -> (Tensor, Tensor) {
+            let norm = BatchNorm(2)
+            norm.weight.value = Tensor(shape: [2], scalars: [0.7, 1.3])
+            norm.bias.value = Tensor(shape: [2], scalars: [0.1, -0.2])
+            let tape = Tape(mode: .training)
+            let input = tape.input(x, requiresGradient: true)
+            let y = fused ? Sequential([norm, ReLU()])(input) : relu(norm(input))
+            tape.backward(sum(y * randomTensor(y.shape, seed: 9)))
+            return (y.value, tape.gradient(of: input))
+        }
+        let (fused, separate) = (run(true), run(false))
+        assertClose(fused.0, separate.0)
+        assertClose(fused.1, separate.1)
+    }
+
     func testMaxPoolTakesWindowMaximum() {
         let x = Tensor(shape: [1, 1, 4, 4], scalars: (0..<16).map { Float(($0 * 7) % 16) })
         let (y, _) = maxPool2d(x, geometry: Conv2dGeometry(kernel: (2, 2), stride: (2, 2)))

@@ -67,9 +67,11 @@ private func rowsPerWorker(_ length: Int) -> Int {
 /// With `batchStatistics` μ and σ² are the biased mean and variance of the batch (two passes,
 /// accumulated in double precision), and the returned `(mean, unbiasedVariance)` let the caller
 /// update its running statistics; otherwise `mean` and `variance` (the running statistics) are
-/// used as given. Channels are split across `Parallelism.workerCount` threads.
+/// used as given. With `fusingReLU` the output is `max(y, 0)`, in the same pass. Channels are
+/// split across `Parallelism.workerCount` threads.
 public func batchNorm(_ input: Tensor, gamma: Tensor, beta: Tensor, mean runningMean: [Float],
-                      variance runningVariance: [Float], epsilon: Float, batchStatistics: Bool)
+                      variance runningVariance: [Float], epsilon: Float, batchStatistics: Bool,
+                      fusingReLU: Bool = false)
     -> (output: Tensor, saved: BatchNormSaved, batchMean: [Float], batchVariance: [Float]) {
     let (n, c, s) = channelLayout(input.shape)
     let count = n * s
@@ -112,10 +114,18 @@ public func batchNorm(_ input: Tensor, gamma: Tensor, beta: Tensor, mean running
                         let ch = row % c, base = row * s
                         let mu = mean[ch], inv = inverseStd[ch]
                         let g = gamma.scalars[ch], b = beta.scalars[ch]
-                        for j in 0..<s {
-                            let v = (x[base + j] - mu) * inv
-                            xh[base + j] = v
-                            y[base + j] = g * v + b
+                        if fusingReLU {
+                            for j in 0..<s {
+                                let v = (x[base + j] - mu) * inv
+                                xh[base + j] = v
+                                y[base + j] = max(g * v + b, 0)
+                            }
+                        } else {
+                            for j in 0..<s {
+                                let v = (x[base + j] - mu) * inv
+                                xh[base + j] = v
+                                y[base + j] = g * v + b
+                            }
                         }
                     }
                 }
