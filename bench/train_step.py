@@ -1,34 +1,108 @@
 #!/usr/bin/env python3
-"""Standard-training step throughput: FeatureScatter vs PyTorch, same models, batches and threads.
+"""Training-step and evaluation throughput: FeatureScatter vs PyTorch, same models, steps, batches and threads.
 
-Prints one table with images/s and the ratio ours/PyTorch. PyTorch is optional (a benchmark-only
-dependency); without it the PyTorch columns say "n/a".
+Prints one table and writes bench/results.json:
+- images/s of a full training step (perturbation, forward, backward, SGD) for standard, madry (PGD-7)
+  and feature-scattering training on SmallCNN (b128, 1x28x28) and WRN-16-4 (b64, 3x32x32);
+- PGD-20 evaluation images/s (attack + prediction) on SmallCNN;
+- peak resident memory of each run (each case runs in its own process);
+- the 3x3 convolutions of WRN-16-4 at b64 against plain SGEMMs of the same shapes (single thread);
+- PyTorch's figures and the ratios ours/PyTorch when `torch` is importable, else "n/a".
+PyTorch is a benchmark-only dependency; this script never installs it.
 
-Usage: bench/train_step.py [--fscatter PATH] [--steps N] [--threads T]
+The PyTorch side implements the same steps as `fscatter bench`: attacks run in eval mode from a uniform
+random start in the L-inf ball (eps 0.1); madry is PGD-7 with step eps/4 on the cross-entropy; feature
+scattering is one step of size eps on the OT distance between clean and perturbed logits (cosine cost
+clamped at 0, uniform marginals, log-domain Sinkhorn with reg 0.01 and 100 iterations, gradient unrolled
+through the iterations), the distance reached is measured, and the training loss is cross-entropy with
+label smoothing 0.5 (true class 1 - d, others d/(K-1)); SGD lr 0.01, momentum 0.9, weight decay 2e-4.
+
+Usage: bench/train_step.py [--fscatter PATH] [--steps N] [--threads T] [--out bench/results.json]
 """
 
 import argparse
 import json
+import math
 import os
 import pathlib
-import subprocess
+import sys
 import time
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
+EPSILON = 0.1
+MODELS = {
+    # key: (label, fscatter model, input C,H,W, batch)
+    "smallcnn": ("SmallCNN b128 1x28x28", "smallcnn", (1, 28, 28), 128),
+    "wrn": ("WRN-16-4 b64 3x32x32", "wrn-16-4", (3, 32, 32), 64),
+}
 CASES = [
-    # name, fscatter model, input C,H,W, batch
-    ("SmallCNN b128 1x28x28", "smallcnn", (1, 28, 28), 128),
-    ("WRN-16-4 b64 3x32x32", "wrn-16-4", (3, 32, 32), 64),
+    # model key, method (training) or attack (evaluation), label
+    ("smallcnn", "standard", "standard"),
+    ("smallcnn", "madry", "madry PGD-7"),
+    ("smallcnn", "feature-scattering", "feature scattering"),
+    ("smallcnn", "pgd20", "PGD-20 evaluation"),
+    ("wrn", "standard", "standard"),
+    ("wrn", "madry", "madry PGD-7"),
+    ("wrn", "feature-scattering", "feature scattering"),
 ]
 
 
-def ours(binary, model, shape, batch, steps, threads):
-    """images/s of our training step, from `fscatter bench`."""
-    out = subprocess.run([binary, "bench", "--model", model, "--input", ",".join(map(str, shape)),
-                          "--batch-size", str(batch), "--steps", str(steps), "--threads", str(threads)],
-                         check=True, capture_output=True, text=True).stdout
-    return json.loads(out)["images_per_second"]
+def measured(args):
+    """Runs `args` with stdout captured; returns (stdout text, peak RSS of that process in MiB)."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.dup2(write, 1)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(read)
+        try:
+            os.execvp(args[0], args)
+        finally:
+            os._exit(127)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        out = pipe.read()
+    _, status, usage = os.wait4(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{' '.join(args)} failed with status {status}")
+    return out, usage.ru_maxrss / 1024
 
+
+def ours(binary, model_key, case, steps, threads):
+    """The JSON of `fscatter bench` for one case, and its peak MiB."""
+    _, model, shape, batch = MODELS[model_key]
+    args = [binary, "bench", "--model", model, "--input", ",".join(map(str, shape)), "--batch-size", str(batch),
+            "--steps", str(steps), "--threads", str(threads), "--eps", str(EPSILON)]
+    args += ["--attack", case] if case.startswith("pgd") else ["--method", case]
+    out, peak = measured(args)
+    return json.loads(out), peak
+
+
+def kernels(binary, steps):
+    """The WRN-16-4 3x3 convolution vs SGEMM comparison from `fscatter bench --kernels`."""
+    _, model, shape, batch = MODELS["wrn"]
+    out, _ = measured([binary, "bench", "--model", model, "--input", ",".join(map(str, shape)),
+                       "--batch-size", str(batch), "--steps", str(steps), "--kernels"])
+    return json.loads(out)
+
+
+def torch_available():
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def theirs(model_key, case, steps, threads):
+    """images/s and peak MiB of the same case in PyTorch, in its own process."""
+    out, peak = measured([sys.executable, __file__, "--torch-worker", model_key, case, "--steps", str(steps),
+                          "--threads", str(threads)])
+    return json.loads(out)["images_per_second"], peak
+
+
+# ---- PyTorch worker (runs in a child process) ----
 
 def torch_model(torch, name, channels):
     """The same architectures in PyTorch (default initialisation)."""
@@ -65,47 +139,141 @@ def torch_model(torch, name, channels):
     return nn.Sequential(*layers)
 
 
-def theirs(model, shape, batch, steps, threads):
-    """images/s of the same step in PyTorch, or None without torch."""
-    try:
-        import torch
-    except ImportError:
-        return None
+def torch_worker(model_key, case, steps, threads):
+    """Times `steps` batches of one case after one warm-up batch; prints JSON."""
+    import torch
+    import torch.nn.functional as F
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    net = torch_model(torch, model, shape[0])
+    _, model_name, shape, batch = MODELS[model_key]
+    net = torch_model(torch, model_name, shape[0])
     opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9, weight_decay=2e-4)
-    x = torch.rand(batch, *shape)
-    y = torch.arange(batch) % 10
+    images = torch.rand(steps + 1, batch, *shape)
+    labels = torch.arange(batch) % 10
 
-    def step():
+    def random_start(x):
+        return (x + torch.empty_like(x).uniform_(-EPSILON, EPSILON)).clamp(0, 1)
+
+    def ascend(x_adv, grad, x, step):
+        x_adv = torch.min(torch.max(x_adv + step * grad.sign(), x - EPSILON), x + EPSILON)
+        return x_adv.clamp(0, 1).detach()
+
+    def pgd(x, y, steps_, step):
+        net.eval()
+        x_adv = random_start(x)
+        for _ in range(steps_):
+            x_adv.requires_grad_(True)
+            grad, = torch.autograd.grad(F.cross_entropy(net(x_adv), y), x_adv)
+            x_adv = ascend(x_adv, grad, x, step)
+        return x_adv
+
+    def ot_distance(clean, perturbed, reg=0.01, iterations=100, tolerance=1e-9):
+        cos = F.normalize(clean, dim=1) @ F.normalize(perturbed, dim=1).t()
+        cost = (1 - cos).clamp(min=0)
+        n, m = cost.shape
+        log_a, log_b = torch.full((n,), -math.log(n)), torch.full((m,), -math.log(m))
+        f = torch.zeros(n)
+        for k in range(1, iterations + 1):
+            g = reg * (log_b - torch.logsumexp((f[:, None] - cost) / reg, dim=0))
+            f = reg * (log_a - torch.logsumexp((g[None, :] - cost) / reg, dim=1))
+            if k % 10 == 0:
+                with torch.no_grad():
+                    columns = torch.exp((f[:, None] + g[None, :] - cost) / reg).sum(0)
+                    if torch.linalg.norm(columns - log_b.exp()) < tolerance:
+                        break
+        plan = torch.exp((f[:, None] + g[None, :] - cost) / reg)
+        return (plan * cost).sum()
+
+    def feature_scattering(x):
+        net.eval()
+        with torch.no_grad():
+            clean = net(x)
+        x_adv = random_start(x).requires_grad_(True)
+        grad, = torch.autograd.grad(ot_distance(clean, net(x_adv)), x_adv)
+        x_adv = ascend(x_adv, grad, x, EPSILON)
+        with torch.no_grad():
+            ot_distance(clean, net(x_adv))  # the distance reached, reported per step
+        return x_adv
+
+    def smoothed_cross_entropy(logits, y, smoothing):
+        k = logits.shape[1]
+        off = smoothing / (k - 1)
+        targets = F.one_hot(y, k).float() * (1 - smoothing - off) + off
+        return -(targets * F.log_softmax(logits, dim=1)).sum(1).mean()
+
+    def train_step(x):
+        smoothing = 0.0
+        if case == "madry":
+            x = pgd(x, labels, 7, EPSILON / 4)
+        elif case == "feature-scattering":
+            x, smoothing = feature_scattering(x), 0.5
+        net.train()
         opt.zero_grad()
-        torch.nn.functional.cross_entropy(net(x), y).backward()
+        smoothed_cross_entropy(net(x), labels, smoothing).backward()
         opt.step()
 
-    step()
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    return batch * steps / (time.perf_counter() - start)
+    def evaluate(x):
+        x_adv = pgd(x, labels, int(case[3:]), EPSILON / 4)
+        with torch.no_grad():
+            net(x_adv)
 
+    work = evaluate if case.startswith("pgd") else train_step
+    work(images[0])
+    start = time.perf_counter()
+    for i in range(1, steps + 1):
+        work(images[i])
+    print(json.dumps({"images_per_second": batch * steps / (time.perf_counter() - start)}))
+
+
+# ---- driver ----
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fscatter", default=str(REPO / ".build" / "release" / "fscatter"))
-    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--steps", type=int, default=10, help="timed SmallCNN steps (WRN: steps/5, at least 2)")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--out", default=str(REPO / "bench" / "results.json"))
+    parser.add_argument("--torch-worker", nargs=2, metavar=("MODEL", "CASE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.torch_worker:
+        torch_worker(*args.torch_worker, args.steps, args.threads)
+        return
+    with_torch = torch_available()
+    print(f"FeatureScatter vs PyTorch: {args.threads} thread(s), "
+          f"PyTorch {'present' if with_torch else 'not installed (n/a)'}")
+    header = f"{'case':<46} {'ours img/s':>11} {'torch img/s':>12} {'ratio':>6} {'ours MiB':>9} {'torch MiB':>10}"
+    print(header)
+    print("-" * len(header))
     rows = []
-    print(f"{'case':<24} {'ours img/s':>11} {'torch img/s':>12} {'ratio':>7}")
-    for name, model, shape, batch in CASES:
-        mine = ours(args.fscatter, model, shape, batch, args.steps, args.threads)
-        peer = theirs(model, shape, batch, args.steps, args.threads)
+    for model_key, case, label in CASES:
+        steps = args.steps if model_key == "smallcnn" else max(2, args.steps // 5)
+        report, mine_peak = ours(args.fscatter, model_key, case, steps, args.threads)
+        mine, core = report["images_per_second"], report["blas_core"]
+        peer, peer_peak = theirs(model_key, case, steps, args.threads) if with_torch else (None, None)
+        name = f"{MODELS[model_key][0].split()[0]} {label} b{MODELS[model_key][3]}"
         ratio = f"{mine / peer:.2f}" if peer else "n/a"
-        peer_text = f"{peer:.0f}" if peer else "n/a"
-        print(f"{name:<24} {mine:>11.0f} {peer_text:>12} {ratio:>7}")
-        rows.append({"case": name, "ours_images_per_second": mine, "torch_images_per_second": peer})
-    return rows
+        print(f"{name:<46} {mine:>11.1f} {f'{peer:.1f}' if peer else 'n/a':>12} {ratio:>6} {mine_peak:>9.0f} "
+              f"{f'{peer_peak:.0f}' if peer_peak else 'n/a':>10}")
+        rows.append({"case": name, "model": MODELS[model_key][1], "method": case, "batch": MODELS[model_key][3],
+                     "steps": steps, "ours_images_per_second": mine, "torch_images_per_second": peer,
+                     "ratio": mine / peer if peer else None, "ours_peak_mib": mine_peak, "torch_peak_mib": peer_peak})
+    conv = kernels(args.fscatter, 2)
+    print(f"OpenBLAS core {core}")
+    print()
+    print(f"{'WRN-16-4 b64 3x3 conv, 1 thread, GFLOP/s':<46} {'conv fwd':>9} {'SGEMM fwd':>10} {'ratio':>6} "
+          f"{'conv bwd':>9} {'SGEMM bwd':>10} {'ratio':>6}")
+    lines = [("all 3x3 layers (weighted by use)", conv)] + [(f"  {row['shape']} (x{row['uses']})", row)
+                                                          for row in conv["kernels"]]
+    for name, row in lines:
+        cells = []
+        for phase in ("forward", "backward"):
+            mine, blas = row[f"conv_{phase}_gflops"], row[f"sgemm_{phase}_gflops"]
+            cells.append(f"{mine:>9.1f} {blas:>10.1f} {mine / blas:>6.2f}")
+        print(f"{name:<46} {' '.join(cells)}")
+    results = {"threads": args.threads, "blas_core": core, "torch": with_torch, "cases": rows, "wrn_3x3_kernels": conv}
+    pathlib.Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
+    print(f"written {os.path.relpath(args.out)}")
+    return results
 
 
 if __name__ == "__main__":

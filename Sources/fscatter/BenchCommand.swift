@@ -1,4 +1,4 @@
-// BenchCommand.swift — `fscatter bench`: timings of training steps on synthetic batches.
+// BenchCommand.swift — `fscatter bench`: timings of training steps, attacks and kernels on synthetic batches.
 
 import ArgumentParser
 import FeatureScatter
@@ -7,7 +7,8 @@ import Foundation
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Time full training steps (forward, backward, SGD) of a model on random batches.")
+        abstract: "Time full training steps (forward, backward, SGD), an evaluation attack, or the 3×3 convolutions of a model, on random batches.",
+        discussion: "Prints one JSON object on stdout; --profile adds a per-op table on stderr.")
 
     @Option(help: "Model: smallcnn, mlp, preactresnet18 or wrn-D-W.")
     var model = "smallcnn"
@@ -26,13 +27,48 @@ struct BenchCommand: ParsableCommand {
 
     @OptionGroup var method: MethodOptions
 
+    @Option(help: "Time this evaluation attack (e.g. pgd20: attack and prediction per batch) instead of training steps.")
+    var attack: String?
+
+    @Flag(help: "Time each 3×3 convolution of a wrn-D-W model, forward and backward, against a plain SGEMM of the same shape (single-threaded).")
+    var kernels = false
+
     @Option(help: "Worker threads.")
     var threads: Int?
+
+    @Flag(help: "Print a per-op profile of the timed steps (forward, backward, SGEMM share) to stderr.")
+    var profile = false
 
     func run() throws {
         if let threads { Parallelism.setWorkerCount(threads) }
         let shape = input.split(separator: ",").compactMap { Int($0) }
         guard shape.count == 3 else { throw ValidationError("--input must be C,H,W, got \(input)") }
+        var result: [String: Any] = [
+            "model": model, "batch_size": batchSize, "steps": steps, "blas_core": BLASRuntime.coreName,
+        ]
+        if kernels {
+            result.merge(try convolutionKernelBenchmark(architecture: model, inputShape: shape, batch: batchSize,
+                                                        repetitions: steps)) { $1 }
+        } else {
+            let seconds = try attack.map { try attackSeconds($0, shape: shape) } ?? trainingSeconds(shape: shape)
+            result["method"] = attack ?? method.method
+            result["seconds_per_step"] = seconds / Double(steps)
+            result["images_per_second"] = Double(batchSize * steps) / seconds
+        }
+        result["threads"] = Parallelism.workerCount
+        let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
+        print(String(decoding: json, as: UTF8.self))
+    }
+
+    /// Random images in [0, 1] for the warm-up step and the timed steps, and cycling labels.
+    private func batches(shape: [Int]) -> (images: Tensor, labels: [Int]) {
+        var generator = SeededGenerator(seed: 1)
+        let count = batchSize * (steps + 1)
+        return (Tensor.uniform([count] + shape, low: 0, high: 1, using: &generator), (0..<count).map { $0 % classes })
+    }
+
+    /// Seconds of `steps` training steps of the method, after one untimed step.
+    private func trainingSeconds(shape: [Int]) throws -> Double {
         var config = TrainingConfiguration()
         config.batchSize = batchSize
         config.epochs = 1
@@ -40,20 +76,40 @@ struct BenchCommand: ParsableCommand {
         config.evaluateEachEpoch = false
         let spec = ModelSpec(architecture: model, inputShape: shape, classes: classes)
         let trainer = try Trainer(spec: spec, method: try method.make(), configuration: config)
-        var generator = SeededGenerator(seed: 1)
-        let count = batchSize * (steps + 1)
-        let images = Tensor.uniform([count] + shape, low: 0, high: 1, using: &generator)
-        let labels = (0..<count).map { $0 % classes }
+        let (images, labels) = batches(shape: shape)
         let warmUp = try Dataset(images: images.slice(0..<batchSize), labels: Array(labels[0..<batchSize]), classes: classes)
-        let timed = try Dataset(images: images.slice(batchSize..<count), labels: Array(labels[batchSize...]), classes: classes)
+        let measuredSteps = try Dataset(images: images.slice(batchSize..<images.shape[0]), labels: Array(labels[batchSize...]),
+                                classes: classes)
         _ = try trainer.trainEpoch(on: warmUp, test: nil)
-        let metrics = try trainer.trainEpoch(on: timed, test: nil)
-        let result: [String: Any] = [
-            "model": model, "method": method.method, "batch_size": batchSize, "steps": steps,
-            "seconds_per_step": metrics.seconds / Double(steps), "images_per_second": metrics.imagesPerSecond,
-            "threads": Parallelism.workerCount, "blas_core": BLASRuntime.coreName,
-        ]
-        let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
-        print(String(decoding: json, as: UTF8.self))
+        return try timed { _ = try trainer.trainEpoch(on: measuredSteps, test: nil) }
+    }
+
+    /// Seconds of `steps` batches of evaluation with `name` (the adversarial batch, then the
+    /// model's prediction on it), after one untimed batch, on a freshly initialised model.
+    private func attackSeconds(_ name: String, shape: [Int]) throws -> Double {
+        var generator = SeededGenerator(seed: 0)
+        let model = try ModelSpec(architecture: model, inputShape: shape, classes: classes).build(using: &generator)
+        let attack = try AttackCatalog.make(name, epsilon: method.epsilon)
+        let (images, labels) = batches(shape: shape)
+        func evaluate(_ step: Int) throws {
+            let range = (step * batchSize)..<((step + 1) * batchSize)
+            let adversarial = try attack.perturb(model, images: images.slice(range), labels: Array(labels[range]),
+                                                 using: &generator)
+            _ = model.predict(adversarial)
+        }
+        try evaluate(0)
+        return try timed {
+            for step in 1...steps { try evaluate(step) }
+        }
+    }
+
+    /// The wall-clock seconds of `body`, profiled (table on stderr) with `--profile`.
+    private func timed(_ body: () throws -> Void) rethrows -> Double {
+        if profile { Profiler.start() }
+        let start = Date()
+        try body()
+        let seconds = Date().timeIntervalSince(start)
+        if profile { printToStandardError(Profiler.stop().table(steps: steps)) }
+        return seconds
     }
 }

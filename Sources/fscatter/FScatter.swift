@@ -34,3 +34,8 @@ enum BLASCoreSelection {
         // execv returns only on failure: run on with the core OpenBLAS picked itself.
     }
 }
+
+/// Writes `text` and a newline to stderr (tables that must not mix with JSON on stdout).
+func printToStandardError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}

@@ -61,6 +61,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Continue the run in this folder from its checkpoint.")
     var resume: String?
 
+    @Flag(help: "Print a per-op profile of the run (per training batch; forward, backward, SGEMM share) to stderr.")
+    var profile = false
+
     func validate() throws {
         guard ["piecewise", "cosine", "constant"].contains(schedule) else {
             throw ValidationError("--schedule must be piecewise, cosine or constant, got \(schedule)")
@@ -108,10 +111,16 @@ struct TrainCommand: ParsableCommand {
         var metadata = method.metadata.merging(["seed": String(seed)]) { a, _ in a }
         if let initONNX { metadata["init_onnx"] = initONNX }
         var display = ProgressDisplay()
+        let startEpoch = trainer.epoch
+        if profile { Profiler.start() }
         let summary = try runTraining(trainer, train: train, test: test, datasetName: data.dataset,
                                       directory: directory, metadata: metadata,
                                       progress: { display.show($0); return true },
                                       epochEnded: { display.epochEnded($0) })
+        if profile {
+            let batches = (train.count + batchSize - 1) / batchSize * (trainer.epoch - startEpoch)
+            printToStandardError(Profiler.stop().table(steps: batches))
+        }
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.sortedKeys]

@@ -35,6 +35,14 @@ final class GradientTests: XCTestCase {
         }
     }
 
+    func testFusedConv2dReLUGradientMatchesFiniteDifferences() {
+        let geometry = Conv2dGeometry(kernel: (3, 3), stride: (1, 2), padding: (1, 0))
+        checkGradients(inputs: [randomTensor([2, 4, 6, 7]), randomTensor([6, 2, 3, 3], seed: 2), randomTensor([6], seed: 3)],
+                       step: 1e-3) {
+            conv2d($0[0], weight: $0[1], bias: $0[2], groups: 2, geometry: geometry, fusingReLU: true)
+        }
+    }
+
     func testMaxPoolGradientRoutesToTheMaximum() {
         let geometry = Conv2dGeometry(kernel: (3, 3), stride: (2, 2), padding: (1, 1))
         checkGradients(inputs: [randomTensor([2, 3, 7, 7])], step: 1e-3) { maxPool2d($0[0], geometry: geometry) }
@@ -94,6 +102,17 @@ final class GradientTests: XCTestCase {
             checkGradients(inputs: [x, gamma, beta], step: 1e-2, rtol: 2e-2) {
                 batchNorm($0[0], gamma: $0[1], beta: $0[2], runningMean: [0.1, -0.2, 0.3],
                           runningVariance: [0.5, 1.5, 2.0], epsilon: 1e-5, batchStatistics: batchStatistics).output
+            }
+        }
+    }
+
+    func testFusedBatchNormReLUGradientMatchesFiniteDifferences() {
+        let x = randomTensor([4, 3, 2, 2]), gamma = randomTensor([3], seed: 2, low: 0.5, high: 1.5)
+        let beta = randomTensor([3], seed: 3)
+        for batchStatistics in [true, false] {
+            checkGradients(inputs: [x, gamma, beta], step: 1e-3, rtol: 2e-2) {
+                batchNorm($0[0], gamma: $0[1], beta: $0[2], runningMean: [0.1, -0.2, 0.3], runningVariance: [0.5, 1.5, 2.0],
+                          epsilon: 1e-5, batchStatistics: batchStatistics, fusingReLU: true).output
             }
         }
     }

@@ -50,6 +50,49 @@ final class KernelTests: XCTestCase {
         assertClose(y, Tensor(shape: y.shape, scalars: expected))
     }
 
+    func testFusedConvReLUMatchesReLUOfConvWithTheSameGradients() {
+        let x = randomTensor([3, 4, 6, 5]), w = randomTensor([6, 4, 3, 3], seed: 2), bias = randomTensor([6], seed: 3)
+        let g = Conv2dGeometry(kernel: (3, 3), padding: (1, 1))
+        let plain = conv2d(x, weight: w, bias: bias, geometry: g)
+        let fused = conv2d(x, weight: w, bias: bias, geometry: g, fusingReLU: true)
+        assertClose(fused, plain.mapped { max($0, 0) })
+        let upstream = randomTensor(plain.shape, seed: 4)
+        let masked = Tensor(shape: plain.shape, scalars: zip(upstream.scalars, plain.scalars).map { $1 > 0 ? $0 : 0 })
+        let expected = conv2dBackward(masked, input: x, weight: w, groups: 1, geometry: g,
+                                      needInput: true, needWeight: true, needBias: true)
+        let actual = conv2dBackward(upstream, input: x, weight: w, groups: 1, geometry: g, reluOutput: fused,
+                                    needInput: true, needWeight: true, needBias: true)
+        assertClose(actual.input!, expected.input!)
+        assertClose(actual.weight!, expected.weight!)
+        assertClose(actual.bias!, expected.bias!)
+    }
+
+    func testSequentialFusesConvThenReLUWithoutChangingTheResult() {
+        var generator = SeededGenerator(seed: 5)
+        let conv = Conv2d(2, 3, kernel: 3, padding: 1, using: &generator)
+        let x = randomTensor([2, 2, 5, 5])
+        let fused = Sequential([conv, ReLU()]).predict(x)
+        let separate = relu(conv(Variable(constant: x))).value
+        assertClose(fused, separate)
+    }
+
+    func testSequentialFusesBatchNormThenReLUWithTheSameValuesAndGradients() {
+        let x = randomTensor([3, 2, 4, 4])
+        func run(_ fused: Bool) -> (Tensor, Tensor) {
+            let norm = BatchNorm(2)
+            norm.weight.value = Tensor(shape: [2], scalars: [0.7, 1.3])
+            norm.bias.value = Tensor(shape: [2], scalars: [0.1, -0.2])
+            let tape = Tape(mode: .training)
+            let input = tape.input(x, requiresGradient: true)
+            let y = fused ? Sequential([norm, ReLU()])(input) : relu(norm(input))
+            tape.backward(sum(y * randomTensor(y.shape, seed: 9)))
+            return (y.value, tape.gradient(of: input))
+        }
+        let (fused, separate) = (run(true), run(false))
+        assertClose(fused.0, separate.0)
+        assertClose(fused.1, separate.1)
+    }
+
     func testMaxPoolTakesWindowMaximum() {
         let x = Tensor(shape: [1, 1, 4, 4], scalars: (0..<16).map { Float(($0 * 7) % 16) })
         let (y, _) = maxPool2d(x, geometry: Conv2dGeometry(kernel: (2, 2), stride: (2, 2)))
@@ -68,6 +111,29 @@ final class KernelTests: XCTestCase {
                     let expected = window.first { x.scalars[$0].isNaN }
                         ?? window.max { x.scalars[$0] < x.scalars[$1] }!
                     XCTAssertEqual(Int(argMax[plane * 9 + i * 3 + j]), expected)
+                }
+            }
+        }
+    }
+
+    func testMaxPoolHalvingVectorLanesMatchBruteForceWithNaNAndTies() {
+        var x = randomTensor([2, 2, 4, 11])
+        x.scalars[3] = .nan          // plane 0, top row, inside the four-output SIMD block
+        x.scalars[11 + 5] = .nan     // same plane, bottom row of window 2: the later NaN loses
+        x.scalars[11 + 4] = .nan
+        x.scalars[44 + 0] = 0.5      // plane 1: a tie between the top-left and bottom-right
+        x.scalars[44 + 12] = 0.5
+        x.scalars[44 + 1] = -2
+        x.scalars[44 + 11] = -2
+        let (y, argMax) = maxPool2d(x, geometry: Conv2dGeometry(kernel: (2, 2), stride: (2, 2)))
+        for plane in 0..<4 {
+            for i in 0..<2 {
+                for j in 0..<5 {
+                    let window = [(0, 0), (0, 1), (1, 0), (1, 1)].map { plane * 44 + (2 * i + $0.0) * 11 + 2 * j + $0.1 }
+                    let expected = window.first { x.scalars[$0].isNaN }
+                        ?? window.max { x.scalars[$0] < x.scalars[$1] || (x.scalars[$0] == x.scalars[$1] && $0 > $1) }!
+                    XCTAssertEqual(Int(argMax[plane * 10 + i * 5 + j]), expected, "plane \(plane) output \(i),\(j)")
+                    XCTAssertEqual(y.scalars[plane * 10 + i * 5 + j].bitPattern, x.scalars[expected].bitPattern)
                 }
             }
         }

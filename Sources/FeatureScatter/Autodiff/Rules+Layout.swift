@@ -5,13 +5,13 @@
 public func permute(_ x: Variable, _ permutation: [Int]) -> Variable {
     var inverse = permutation
     for (i, p) in permutation.enumerated() { inverse[p] = i }
-    return record(x.value.permuted(permutation), [x]) { g in [g.permuted(inverse)] }
+    return record("permute", [x]) { x.value.permuted(permutation) } pullback: { g in [g.permuted(inverse)] }
 }
 
 /// Constant padding: `before[i]`/`after[i]` elements of `value` on each side of axis i.
 public func pad(_ x: Variable, before: [Int], after: [Int], value: Float = 0) -> Variable {
     let shape = x.shape
-    return record(x.value.padded(before: before, after: after, value: value), [x]) { g in
+    return record("pad", [x]) { x.value.padded(before: before, after: after, value: value) } pullback: { g in
         [g.cropped(start: before, size: shape)]
     }
 }
@@ -19,7 +19,7 @@ public func pad(_ x: Variable, before: [Int], after: [Int], value: Float = 0) ->
 /// The block of `size` at `start`; the gradient is zero-padded back.
 public func crop(_ x: Variable, start: [Int], size: [Int]) -> Variable {
     let shape = x.shape
-    return record(x.value.cropped(start: start, size: size), [x]) { g in
+    return record("crop", [x]) { x.value.cropped(start: start, size: size) } pullback: { g in
         [g.padded(before: start, after: (0..<shape.count).map { shape[$0] - start[$0] - size[$0] })]
     }
 }
@@ -60,9 +60,10 @@ public func batchedMatmul(_ a: Variable, _ b: Variable) -> Variable {
         }
         return out
     }
-    let out = Tensor(shape: batch + [m, n], scalars: products(av, bv, m, k, n, transposeX: false, transposeY: false))
     let (shapeA, shapeB) = (fullA.shape, fullB.shape)
-    return record(out, [fullA, fullB]) { g in
+    return record("batchedMatmul", [fullA, fullB]) {
+        Tensor(shape: batch + [m, n], scalars: products(av, bv, m, k, n, transposeX: false, transposeY: false))
+    } pullback: { g in
         let gv = g.reshaped([count, m, n])
         let da = fullA.requiresGradient
             ? Tensor(shape: shapeA, scalars: products(gv, bv, m, n, k, transposeX: false, transposeY: true)) : nil

@@ -1,17 +1,23 @@
 // Rules+Normalization.swift — batch normalisation as a differentiable primitive.
 
-/// Batch normalisation of `[N, C, ...]` with a hand-written VJP.
+/// Batch normalisation of `[N, C, ...]` with a hand-written VJP, optionally fused with the ReLU
+/// that follows it (`relu(batchNorm(x))` as one op: the normalised output is never kept, so a
+/// BN–ReLU pair holds one activation fewer for the backward pass).
 ///
 /// - Returns: the output and, with `batchStatistics`, the batch mean and unbiased variance
 ///   (for the caller's running statistics).
 public func batchNorm(_ x: Variable, gamma: Variable, beta: Variable, runningMean: [Float],
-                      runningVariance: [Float], epsilon: Float, batchStatistics: Bool)
+                      runningVariance: [Float], epsilon: Float, batchStatistics: Bool, fusingReLU: Bool = false)
     -> (output: Variable, batchMean: [Float], batchVariance: [Float]) {
-    let forward = batchNorm(x.value, gamma: gamma.value, beta: beta.value, mean: runningMean,
-                            variance: runningVariance, epsilon: epsilon, batchStatistics: batchStatistics)
-    let saved = forward.saved
-    let output = record(forward.output, [x, gamma, beta]) { g in
-        let grads = batchNormBackward(g, gamma: gamma.value, saved: saved, needInput: x.requiresGradient)
+    let op: StaticString = fusingReLU ? "batchNorm+relu" : "batchNorm"
+    let forward = Profiler.measure(op, .forward) {
+        batchNorm(x.value, gamma: gamma.value, beta: beta.value, mean: runningMean, variance: runningVariance,
+                  epsilon: epsilon, batchStatistics: batchStatistics, fusingReLU: fusingReLU)
+    }
+    let (saved, out) = (forward.saved, forward.output)
+    let output = record(op, [x, gamma, beta], out) { g in
+        let upstream = fusingReLU ? g.zipped(with: out) { d, y in y > 0 ? d : 0 } : g
+        let grads = batchNormBackward(upstream, gamma: gamma.value, saved: saved, needInput: x.requiresGradient)
         return [grads.input, gamma.requiresGradient ? grads.gamma : nil, beta.requiresGradient ? grads.beta : nil]
     }
     return (output, forward.batchMean, forward.batchVariance)

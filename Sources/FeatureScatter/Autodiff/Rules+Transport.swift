@@ -19,12 +19,13 @@ public func transportDistance(_ x: Variable, _ y: Variable, cost: CostFunction =
     }
     let (n, m, d) = (x.shape[0], y.shape[0], x.shape[1])
     let (xs, ys) = (x.value.scalars, y.value.scalars)
-    let c = try costMatrix(xs, ys, n: n, m: m, d: d, kind: cost)
     let needsGradient = x.requiresGradient || y.requiresGradient
-    let solved = try transportDistance(cost: c, rows: n, cols: m, matching: matching, options: options,
-                                       gradient: needsGradient ? gradient : nil)
+    let solved = try Profiler.measure("transport", .forward) {
+        try transportDistance(cost: try costMatrix(xs, ys, n: n, m: m, d: d, kind: cost), rows: n, cols: m,
+                              matching: matching, options: options, gradient: needsGradient ? gradient : nil)
+    }
     let costGradient = solved.costGradient ?? []
-    let distance = record(Tensor(Float(solved.result.transportCost)), [x, y]) { g in
+    let distance = record("transport", [x, y], Tensor(Float(solved.result.transportCost))) { g in
         let upstream = costGradient.map { $0 * g.scalar }
         guard let pulled = try? costMatrixPullback(xs, ys, n: n, m: m, d: d, kind: cost, upstream: upstream) else {
             // Only a non-finite upstream gradient fails here; propagate it as NaN for the caller's checks.

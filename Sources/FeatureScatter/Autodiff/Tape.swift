@@ -47,6 +47,8 @@ public final class Tape {
     public var generator: SeededGenerator
 
     struct Node {
+        /// The op kind, for the profile.
+        var op: StaticString
         var inputs: [Int]
         var pullback: ((Tensor) -> [Tensor?])?
         var parameter: Parameter?
@@ -66,23 +68,24 @@ public final class Tape {
     /// Records an input; with `requiresGradient` its gradient is kept by `backward`.
     public func input(_ value: Tensor, requiresGradient: Bool = false) -> Variable {
         guard requiresGradient else { return Variable(value: value, tape: self, id: -1) }
-        nodes.append(Node(inputs: [], pullback: nil, parameter: nil, shape: value.shape))
+        nodes.append(Node(op: "input", inputs: [], pullback: nil, parameter: nil, shape: value.shape))
         return Variable(value: value, tape: self, id: nodes.count - 1)
     }
 
     /// The variable a layer uses for `parameter` in this pass.
     public func variable(for parameter: Parameter) -> Variable {
         guard recordsParameterGradients else { return Variable(value: parameter.value, tape: self, id: -1) }
-        nodes.append(Node(inputs: [], pullback: nil, parameter: parameter, shape: parameter.value.shape))
+        nodes.append(Node(op: "parameter", inputs: [], pullback: nil, parameter: parameter, shape: parameter.value.shape))
         return Variable(value: parameter.value, tape: self, id: nodes.count - 1)
     }
 
-    /// Records the result of an operation with its pullback (vector–Jacobian product).
-    func record(_ value: Tensor, inputs: [Variable], pullback: @escaping (Tensor) -> [Tensor?]) -> Variable {
+    /// Records the result of an operation `op` with its pullback (vector–Jacobian product).
+    func record(_ op: StaticString, _ value: Tensor, inputs: [Variable],
+                pullback: @escaping (Tensor) -> [Tensor?]) -> Variable {
         guard inputs.contains(where: { $0.requiresGradient && $0.tape === self }) else {
             return Variable(value: value, tape: self, id: -1)
         }
-        nodes.append(Node(inputs: inputs.map { $0.tape === self ? $0.id : -1 }, pullback: pullback,
+        nodes.append(Node(op: op, inputs: inputs.map { $0.tape === self ? $0.id : -1 }, pullback: pullback,
                           parameter: nil, shape: value.shape))
         return Variable(value: value, tape: self, id: nodes.count - 1)
     }
@@ -108,7 +111,7 @@ public final class Tape {
                 if parameter.gradient == nil {
                     parameter.gradient = gradient
                 } else {
-                    parameter.gradient!.add(gradient)
+                    Profiler.measure("accumulate", .backward) { parameter.gradient!.add(gradient) }
                 }
                 continue
             }
@@ -116,7 +119,7 @@ public final class Tape {
                 leafGradients[id] = gradient
                 continue
             }
-            let inputGradients = pullback(gradient)
+            let inputGradients = Profiler.measure(node.op, .backward) { pullback(gradient) }
             for (input, inputGradient) in zip(node.inputs, inputGradients) {
                 guard input >= 0, let inputGradient else { continue }
                 precondition(inputGradient.shape == nodes[input].shape,
@@ -124,7 +127,7 @@ public final class Tape {
                 if gradients[input] == nil {
                     gradients[input] = inputGradient
                 } else {
-                    gradients[input]!.add(inputGradient)
+                    Profiler.measure("accumulate", .backward) { gradients[input]!.add(inputGradient) }
                 }
             }
         }
@@ -170,8 +173,17 @@ public struct Variable {
     public var mode: ForwardMode { tape?.mode ?? .inference }
 }
 
-/// Records `value` on the tape of the first input that has one (a constant otherwise).
-func record(_ value: Tensor, _ inputs: [Variable], pullback: @escaping (Tensor) -> [Tensor?]) -> Variable {
+/// Records `value`, the result of `op`, on the tape of the first input that has one (a
+/// constant otherwise). The caller has computed `value` (and times it with `Profiler.measure`
+/// when the forward kernel is worth profiling).
+func record(_ op: StaticString, _ inputs: [Variable], _ value: Tensor,
+            pullback: @escaping (Tensor) -> [Tensor?]) -> Variable {
     guard let tape = inputs.lazy.compactMap(\.tape).first else { return Variable(constant: value) }
-    return tape.record(value, inputs: inputs, pullback: pullback)
+    return tape.record(op, value, inputs: inputs, pullback: pullback)
+}
+
+/// Computes `op`'s value with `forward` (timed as `op`'s forward phase) and records it.
+func record(_ op: StaticString, _ inputs: [Variable], forward: () -> Tensor,
+            pullback: @escaping (Tensor) -> [Tensor?]) -> Variable {
+    record(op, inputs, Profiler.measure(op, .forward, forward), pullback: pullback)
 }

@@ -42,7 +42,7 @@ public final class WideResNet: Module {
     }
 
     public func callAsFunction(_ x: Variable) -> Variable {
-        let features = relu(bn(blocks(stem(x))))
+        let features = bn(blocks(stem(x)), fusingReLU: true)
         return classifier(GlobalAvgPool2d()(features))
     }
 

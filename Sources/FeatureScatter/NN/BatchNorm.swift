@@ -28,6 +28,11 @@ public final class BatchNorm: Module {
     }
 
     public func callAsFunction(_ x: Variable) -> Variable {
+        callAsFunction(x, fusingReLU: false)
+    }
+
+    /// Batch normalisation, followed by ReLU in the same pass when `fusingReLU`.
+    public func callAsFunction(_ x: Variable, fusingReLU: Bool) -> Variable {
         let channels = weight.value.count
         precondition(x.shape.count >= 2 && x.shape[1] == channels,
                      "BatchNorm expects [N,\(channels),...], got \(x.shape)")
@@ -35,7 +40,7 @@ public final class BatchNorm: Module {
         let result = batchNorm(x, gamma: use(weight, with: x), beta: use(bias, with: x),
                                runningMean: runningMean.value.scalars,
                                runningVariance: runningVariance.value.scalars,
-                               epsilon: epsilon, batchStatistics: training)
+                               epsilon: epsilon, batchStatistics: training, fusingReLU: fusingReLU)
         if training {
             let keep = 1 - momentum
             for c in 0..<channels {

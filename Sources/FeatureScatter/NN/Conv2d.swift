@@ -28,10 +28,16 @@ public final class Conv2d: Module {
 
     /// - Parameter x: `[N, C_in, H, W]`. - Returns: `[N, C_out, H_out, W_out]`.
     public func callAsFunction(_ x: Variable) -> Variable {
+        callAsFunction(x, fusingReLU: false)
+    }
+
+    /// The convolution, followed by ReLU in the same pass when `fusingReLU` (what `Sequential`
+    /// does for a `Conv2d` directly followed by a `ReLU`).
+    public func callAsFunction(_ x: Variable, fusingReLU: Bool) -> Variable {
         precondition(x.shape.count == 4 && x.shape[1] == weight.value.shape[1] * groups,
                      "Conv2d expects [N,\(weight.value.shape[1] * groups),H,W], got \(x.shape)")
         return conv2d(x, weight: use(weight, with: x), bias: bias.map { use($0, with: x) },
-                      groups: groups, geometry: geometry)
+                      groups: groups, geometry: geometry, fusingReLU: fusingReLU)
     }
 
     public var localParameters: [(String, Parameter)] {

@@ -18,8 +18,8 @@ public final class PreActivationBlock: Module {
     }
 
     public func callAsFunction(_ x: Variable) -> Variable {
-        let activated = relu(bn1(x))
-        let out = conv2(relu(bn2(conv1(activated))))
+        let activated = bn1(x, fusingReLU: true)
+        let out = conv2(bn2(conv1(activated), fusingReLU: true))
         return out + (shortcut.map { $0(activated) } ?? x)
     }
 

@@ -17,68 +17,130 @@ func channelLayout(_ shape: [Int]) -> (batch: Int, channels: Int, spatial: Int) 
     return (shape[0], shape[1], shape.dropFirst(2).reduce(1, *))
 }
 
+/// Σ f(a[j], b[j]) over `count` elements in double precision, in four independent lanes
+/// (so the loop is not one serial chain of additions).
+@inline(__always)
+private func laneSum(_ count: Int, _ term: (Int) -> Double) -> Double {
+    var lanes = SIMD4<Double>()
+    var j = 0
+    while j + 4 <= count {
+        lanes += SIMD4(term(j), term(j + 1), term(j + 2), term(j + 3))
+        j += 4
+    }
+    var total = lanes.sum()
+    while j < count {
+        total += term(j)
+        j += 1
+    }
+    return total
+}
+
+/// The two sums of `laneSum` in one pass over the elements.
+@inline(__always)
+private func laneSums(_ count: Int, _ terms: (Int) -> (Double, Double)) -> (Double, Double) {
+    var first = SIMD4<Double>(), second = SIMD4<Double>()
+    var j = 0
+    while j + 4 <= count {
+        let (a0, b0) = terms(j), (a1, b1) = terms(j + 1), (a2, b2) = terms(j + 2), (a3, b3) = terms(j + 3)
+        first += SIMD4(a0, a1, a2, a3)
+        second += SIMD4(b0, b1, b2, b3)
+        j += 4
+    }
+    var totals = (first.sum(), second.sum())
+    while j < count {
+        let (a, b) = terms(j)
+        totals.0 += a
+        totals.1 += b
+        j += 1
+    }
+    return totals
+}
+
+/// Rows of `length` elements per worker below which a loop stays on one thread.
+@inline(__always)
+private func rowsPerWorker(_ length: Int) -> Int {
+    max(1, elementwiseGrain / max(length, 1))
+}
+
 /// Batch normalisation `y = γ·(x − μ)/√(σ² + ε) + β` per channel of `[N, C, ...]` input.
 ///
-/// With `batchStatistics` μ and σ² are the biased mean and variance of the batch, and the
-/// returned `(mean, unbiasedVariance)` let the caller update its running statistics;
-/// otherwise `mean` and `variance` (the running statistics) are used as given.
+/// With `batchStatistics` μ and σ² are the biased mean and variance of the batch (two passes,
+/// accumulated in double precision), and the returned `(mean, unbiasedVariance)` let the caller
+/// update its running statistics; otherwise `mean` and `variance` (the running statistics) are
+/// used as given. With `fusingReLU` the output is `max(y, 0)`, in the same pass. Channels are
+/// split across `Parallelism.workerCount` threads.
 public func batchNorm(_ input: Tensor, gamma: Tensor, beta: Tensor, mean runningMean: [Float],
-                      variance runningVariance: [Float], epsilon: Float, batchStatistics: Bool)
+                      variance runningVariance: [Float], epsilon: Float, batchStatistics: Bool,
+                      fusingReLU: Bool = false)
     -> (output: Tensor, saved: BatchNormSaved, batchMean: [Float], batchVariance: [Float]) {
     let (n, c, s) = channelLayout(input.shape)
     let count = n * s
     var mean = runningMean, variance = runningVariance, unbiased = runningVariance
-    input.scalars.withUnsafeBufferPointer { x in
-        if batchStatistics {
-            for ch in 0..<c {
-                var total: Double = 0
-                for i in 0..<n {
-                    let base = (i * c + ch) * s
-                    for j in 0..<s { total += Double(x[base + j]) }
-                }
-                let mu = total / Double(count)
-                var squares: Double = 0
-                for i in 0..<n {
-                    let base = (i * c + ch) * s
-                    for j in 0..<s {
-                        let d = Double(x[base + j]) - mu
-                        squares += d * d
-                    }
-                }
-                mean[ch] = Float(mu)
-                variance[ch] = Float(squares / Double(count))
-                unbiased[ch] = Float(squares / Double(max(count - 1, 1)))
-            }
-        }
-    }
-    var inverseStd = [Float](repeating: 0, count: c)
-    for ch in 0..<c { inverseStd[ch] = 1 / (variance[ch] + epsilon).squareRoot() }
-    var normalized = [Float](repeating: 0, count: input.count)
-    var out = [Float](repeating: 0, count: input.count)
-    input.scalars.withUnsafeBufferPointer { x in
-        normalized.withUnsafeMutableBufferPointer { xh in
-            out.withUnsafeMutableBufferPointer { y in
-                for i in 0..<n {
-                    for ch in 0..<c {
-                        let base = (i * c + ch) * s
-                        let mu = mean[ch], inv = inverseStd[ch]
-                        let g = gamma.scalars[ch], b = beta.scalars[ch]
-                        for j in 0..<s {
-                            let v = (x[base + j] - mu) * inv
-                            xh[base + j] = v
-                            y[base + j] = g * v + b
+    if batchStatistics {
+        input.scalars.withUnsafeBufferPointer { x in
+            mean.withUnsafeMutableBufferPointer { meanOut in
+                variance.withUnsafeMutableBufferPointer { varianceOut in
+                    unbiased.withUnsafeMutableBufferPointer { unbiasedOut in
+                        Parallelism.forEachRange(c, minimumPerWorker: rowsPerWorker(n * s)) { channels, _ in
+                            for ch in channels {
+                                var total = 0.0
+                                for i in 0..<n {
+                                    let row = x.baseAddress! + (i * c + ch) * s
+                                    total += laneSum(s) { Double(row[$0]) }
+                                }
+                                let mu = total / Double(count)
+                                var squares = 0.0
+                                for i in 0..<n {
+                                    let row = x.baseAddress! + (i * c + ch) * s
+                                    squares += laneSum(s) { (Double(row[$0]) - mu) * (Double(row[$0]) - mu) }
+                                }
+                                meanOut[ch] = Float(mu)
+                                varianceOut[ch] = Float(squares / Double(count))
+                                unbiasedOut[ch] = Float(squares / Double(max(count - 1, 1)))
+                            }
                         }
                     }
                 }
             }
         }
     }
-    let saved = BatchNormSaved(normalized: Tensor(shape: input.shape, scalars: normalized),
-                               inverseStd: inverseStd, usedBatchStatistics: batchStatistics)
-    return (Tensor(shape: input.shape, scalars: out), saved, mean, unbiased)
+    let inverseStd = variance.map { 1 / ($0 + epsilon).squareRoot() }
+    var output: [Float] = []
+    let normalized = [Float](unsafeUninitializedCapacity: input.count) { xh, normalizedCount in
+        output = [Float](unsafeUninitializedCapacity: input.count) { y, outputCount in
+            input.scalars.withUnsafeBufferPointer { x in
+                Parallelism.forEachRange(n * c, minimumPerWorker: rowsPerWorker(s)) { rows, _ in
+                    for row in rows {
+                        let ch = row % c, base = row * s
+                        let mu = mean[ch], inv = inverseStd[ch]
+                        let g = gamma.scalars[ch], b = beta.scalars[ch]
+                        if fusingReLU {
+                            for j in 0..<s {
+                                let v = (x[base + j] - mu) * inv
+                                xh[base + j] = v
+                                y[base + j] = max(g * v + b, 0)
+                            }
+                        } else {
+                            for j in 0..<s {
+                                let v = (x[base + j] - mu) * inv
+                                xh[base + j] = v
+                                y[base + j] = g * v + b
+                            }
+                        }
+                    }
+                }
+            }
+            outputCount = input.count
+        }
+        normalizedCount = input.count
+    }
+    let saved = BatchNormSaved(normalized: Tensor(shape: input.shape, scalars: normalized), inverseStd: inverseStd,
+                               usedBatchStatistics: batchStatistics)
+    return (Tensor(shape: input.shape, scalars: output), saved, mean, unbiased)
 }
 
-/// The adjoint of `batchNorm`: gradients of the input, γ and β.
+/// The adjoint of `batchNorm`: gradients of the input, γ and β. Channel sums are accumulated
+/// in double precision; work is split across `Parallelism.workerCount` threads.
 public func batchNormBackward(_ outputGradient: Tensor, gamma: Tensor, saved: BatchNormSaved,
                               needInput: Bool) -> (input: Tensor?, gamma: Tensor, beta: Tensor) {
     let (n, c, s) = channelLayout(outputGradient.shape)
@@ -87,29 +149,34 @@ public func batchNormBackward(_ outputGradient: Tensor, gamma: Tensor, saved: Ba
     var dBeta = [Float](repeating: 0, count: c)
     outputGradient.scalars.withUnsafeBufferPointer { dy in
         saved.normalized.scalars.withUnsafeBufferPointer { xh in
-            for ch in 0..<c {
-                var sumDy: Double = 0, sumDyXh: Double = 0
-                for i in 0..<n {
-                    let base = (i * c + ch) * s
-                    for j in 0..<s {
-                        sumDy += Double(dy[base + j])
-                        sumDyXh += Double(dy[base + j] * xh[base + j])
+            dGamma.withUnsafeMutableBufferPointer { dGammaOut in
+                dBeta.withUnsafeMutableBufferPointer { dBetaOut in
+                    Parallelism.forEachRange(c, minimumPerWorker: rowsPerWorker(n * s)) { channels, _ in
+                        for ch in channels {
+                            var sumDy = 0.0, sumDyXh = 0.0
+                            for i in 0..<n {
+                                let base = (i * c + ch) * s
+                                let (g, v) = (dy.baseAddress! + base, xh.baseAddress! + base)
+                                let (dyTotal, dyXhTotal) = laneSums(s) { (Double(g[$0]), Double(g[$0] * v[$0])) }
+                                sumDy += dyTotal
+                                sumDyXh += dyXhTotal
+                            }
+                            dBetaOut[ch] = Float(sumDy)
+                            dGammaOut[ch] = Float(sumDyXh)
+                        }
                     }
                 }
-                dBeta[ch] = Float(sumDy)
-                dGamma[ch] = Float(sumDyXh)
             }
         }
     }
     var dx: Tensor?
     if needInput {
-        var d = [Float](repeating: 0, count: outputGradient.count)
-        outputGradient.scalars.withUnsafeBufferPointer { dy in
-            saved.normalized.scalars.withUnsafeBufferPointer { xh in
-                d.withUnsafeMutableBufferPointer { out in
-                    for i in 0..<n {
-                        for ch in 0..<c {
-                            let base = (i * c + ch) * s
+        dx = Tensor(shape: outputGradient.shape) { out in
+            outputGradient.scalars.withUnsafeBufferPointer { dy in
+                saved.normalized.scalars.withUnsafeBufferPointer { xh in
+                    Parallelism.forEachRange(n * c, minimumPerWorker: rowsPerWorker(s)) { rows, _ in
+                        for row in rows {
+                            let ch = row % c, base = row * s
                             let scale = gamma.scalars[ch] * saved.inverseStd[ch]
                             if saved.usedBatchStatistics {
                                 let meanDy = dBeta[ch] / count, meanDyXh = dGamma[ch] / count
@@ -122,7 +189,6 @@ public func batchNormBackward(_ outputGradient: Tensor, gamma: Tensor, saved: Ba
                 }
             }
         }
-        dx = Tensor(shape: outputGradient.shape, scalars: d)
     }
     return (dx, Tensor(shape: [c], scalars: dGamma), Tensor(shape: [c], scalars: dBeta))
 }

@@ -64,40 +64,57 @@ struct ConvolutionPlan {
     /// The output columns `ow` whose input column `ow·stride + shift` lies inside the image.
     @inline(__always)
     func validColumns(shift: Int) -> Range<Int> {
-        let s = geometry.stride.width
-        let first = min(shift >= 0 ? 0 : (-shift + s - 1) / s, outWidth)
-        let last = width - 1 - shift < 0 ? -1 : (width - 1 - shift) / s
-        return first..<max(first, min(last + 1, outWidth))
+        validRange(shift: shift, stride: geometry.stride.width, extent: width, outputs: outWidth)
+    }
+
+    /// The output rows `oh` whose input row `oh·stride + shift` lies inside the image.
+    @inline(__always)
+    func validRows(shift: Int) -> Range<Int> {
+        validRange(shift: shift, stride: geometry.stride.height, extent: height, outputs: outHeight)
+    }
+
+    @inline(__always)
+    private func validRange(shift: Int, stride s: Int, extent: Int, outputs: Int) -> Range<Int> {
+        let first = min(shift >= 0 ? 0 : (-shift + s - 1) / s, outputs)
+        let last = extent - 1 - shift < 0 ? -1 : (extent - 1 - shift) / s
+        return first..<max(first, min(last + 1, outputs))
     }
 
     /// Fills `positions` columns of `col` (a `[patch, rowStride]` matrix) with the patches
     /// of channels `[c0, c0+groupIn)` of `image`.
+    ///
+    /// Each patch row is `outHeight` runs of `outWidth` values; the runs whose input row is
+    /// outside the image are zeroed in one fill, the others copied with pointer steps and no
+    /// per-run bounds arithmetic (this loop ran 17% of a SmallCNN step in its generic form).
     func im2col(_ image: UnsafePointer<Float>, firstChannel c0: Int, into col: UnsafeMutablePointer<Float>,
                 rowStride: Int) {
         let g = geometry
+        let (sh, sw) = (g.stride.height, g.stride.width)
         var row = 0
         for c in 0..<groupIn {
             let plane = image + (c0 + c) * height * width
             for ki in 0..<g.kernel.height {
+                let rowShift = ki * g.dilation.height - g.padding.height
+                let rows = validRows(shift: rowShift)
                 for kj in 0..<g.kernel.width {
                     let out = col + row * rowStride
                     let shift = kj * g.dilation.width - g.padding.width
-                    let valid = validColumns(shift: shift)
-                    for oh in 0..<outHeight {
-                        let ih = oh * g.stride.height - g.padding.height + ki * g.dilation.height
-                        let line = out + oh * outWidth
-                        if ih < 0 || ih >= height {
-                            line.update(repeating: 0, count: outWidth)
-                            continue
-                        }
-                        let source = plane + ih * width + shift
-                        line.update(repeating: 0, count: valid.lowerBound)
-                        if g.stride.width == 1 {
-                            (line + valid.lowerBound).update(from: source + valid.lowerBound, count: valid.count)
+                    let columns = validColumns(shift: shift)
+                    fillZeros(out, count: rows.lowerBound * outWidth)
+                    fillZeros(out + rows.upperBound * outWidth, count: (outHeight - rows.upperBound) * outWidth)
+                    var source = plane + (rows.lowerBound * sh + rowShift) * width + shift
+                    var line = out + rows.lowerBound * outWidth
+                    for _ in rows {
+                        fillZeros(line, count: columns.lowerBound)
+                        if sw == 1 {
+                            copyFloats(source + columns.lowerBound, into: line + columns.lowerBound,
+                                       count: columns.count)
                         } else {
-                            for ow in valid { line[ow] = source[ow * g.stride.width] }
+                            for ow in columns { line[ow] = source[ow &* sw] }
                         }
-                        (line + valid.upperBound).update(repeating: 0, count: outWidth - valid.upperBound)
+                        fillZeros(line + columns.upperBound, count: outWidth - columns.upperBound)
+                        source += sh * width
+                        line += outWidth
                     }
                     row += 1
                 }
@@ -110,24 +127,26 @@ struct ConvolutionPlan {
     func col2im(_ col: UnsafePointer<Float>, firstChannel c0: Int, into image: UnsafeMutablePointer<Float>,
                 rowStride: Int) {
         let g = geometry
+        let (sh, sw) = (g.stride.height, g.stride.width)
         var row = 0
         for c in 0..<groupIn {
             let plane = image + (c0 + c) * height * width
             for ki in 0..<g.kernel.height {
+                let rowShift = ki * g.dilation.height - g.padding.height
+                let rows = validRows(shift: rowShift)
                 for kj in 0..<g.kernel.width {
-                    let source = col + row * rowStride
                     let shift = kj * g.dilation.width - g.padding.width
-                    let valid = validColumns(shift: shift)
-                    for oh in 0..<outHeight {
-                        let ih = oh * g.stride.height - g.padding.height + ki * g.dilation.height
-                        if ih < 0 || ih >= height { continue }
-                        let line = plane + ih * width + shift
-                        let values = source + oh * outWidth
-                        if g.stride.width == 1 {
-                            for ow in valid { line[ow] += values[ow] }
+                    let columns = validColumns(shift: shift)
+                    var values = col + row * rowStride + rows.lowerBound * outWidth
+                    var line = plane + (rows.lowerBound * sh + rowShift) * width + shift
+                    for _ in rows {
+                        if sw == 1 {
+                            for ow in columns { line[ow] += values[ow] }
                         } else {
-                            for ow in valid { line[ow * g.stride.width] += values[ow] }
+                            for ow in columns { line[ow &* sw] += values[ow] }
                         }
+                        values += outWidth
+                        line += sh * width
                     }
                     row += 1
                 }
@@ -136,27 +155,23 @@ struct ConvolutionPlan {
     }
 }
 
-/// Images per GEMM: enough output columns for an efficient SGEMM, bounded so the patch
-/// matrix of a chunk stays around 4 MiB.
-private func imagesPerChunk(_ plan: ConvolutionPlan, images: Int) -> Int {
-    let byColumns = max(1, 4096 / max(plan.positions, 1))
-    let byMemory = max(1, (1 << 20) / max(plan.patch * plan.positions, 1))
-    return max(1, min(images, max(byColumns, 1), byMemory))
-}
-
-/// 2-D cross-correlation (PyTorch's `conv2d`) of NCHW input with OIHW weights.
+/// 2-D cross-correlation (PyTorch's `conv2d`) of NCHW input with OIHW weights, optionally
+/// followed by ReLU in the same pass (`fusingReLU`: `max(conv2d(x) + b, 0)`).
 ///
-/// The batch is split across `Parallelism.workerCount` threads; each turns a chunk of
-/// images into one patch matrix `[C_in/g·kh·kw, images·H_out·W_out]` (im2col) and multiplies
-/// it by the weights in one SGEMM per group.
+/// The batch is split across `Parallelism.workerCount` threads. Each image's patch matrix
+/// `[C_in/g·kh·kw, H_out·W_out]` (im2col) is multiplied by the weights in one SGEMM per group
+/// that writes straight into the NCHW output; bias and ReLU are then applied to that image's
+/// output while it is still in cache. One image at a time keeps the patch matrix near the
+/// core (measured 25–40% faster on SmallCNN than 4 MiB multi-image patch matrices).
 ///
 /// - Parameters:
 ///   - input: `[N, C_in, H, W]`.
 ///   - weight: `[C_out, C_in / groups, kh, kw]`.
 ///   - bias: `[C_out]` or nil.
+///   - fusingReLU: apply `max(·, 0)` to the result.
 /// - Returns: `[N, C_out, H_out, W_out]`.
 public func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor?, groups: Int = 1,
-                   geometry: Conv2dGeometry) -> Tensor {
+                   geometry: Conv2dGeometry, fusingReLU: Bool = false) -> Tensor {
     let plan = ConvolutionPlan(input: input.shape, weight: weight.shape, groups: groups, geometry: geometry)
     if let bias {
         precondition(bias.shape == [plan.outChannels], "conv2d: bias \(bias.shape) for \(plan.outChannels) channels")
@@ -169,29 +184,19 @@ public func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor?, groups: Int =
             weight.scalars.withUnsafeBufferPointer { w in
                 let (xBase, wBase, yBase) = (x.baseAddress!, w.baseAddress!, y.baseAddress!)
                 Parallelism.forEachRange(plan.batch) { images, _ in
-                    let chunk = imagesPerChunk(plan, images: images.count)
-                    let col = UnsafeMutablePointer<Float>.allocate(capacity: plan.patch * chunk * p)
-                    let product = UnsafeMutablePointer<Float>.allocate(capacity: plan.groupOut * chunk * p)
-                    defer { col.deallocate(); product.deallocate() }
-                    for first in stride(from: images.lowerBound, to: images.upperBound, by: chunk) {
-                        let count = min(chunk, images.upperBound - first)
+                    let col = UnsafeMutablePointer<Float>.allocate(capacity: plan.patch * p)
+                    defer { col.deallocate() }
+                    for image in images {
+                        let target = yBase + image * outPerImage
                         for g in 0..<plan.groups {
-                            for i in 0..<count {
-                                plan.im2col(xBase + (first + i) * inPerImage, firstChannel: g * plan.groupIn,
-                                            into: col + i * p, rowStride: count * p)
-                            }
-                            sgemm(transposeA: false, transposeB: false, m: plan.groupOut, n: count * p, k: plan.patch,
+                            plan.im2col(xBase + image * inPerImage, firstChannel: g * plan.groupIn, into: col, rowStride: p)
+                            sgemm(transposeA: false, transposeB: false, m: plan.groupOut, n: p, k: plan.patch,
                                   a: wBase + g * plan.groupOut * plan.patch, lda: plan.patch,
-                                  b: col, ldb: count * p, beta: 0, c: product, ldc: count * p)
-                            for i in 0..<count {
-                                for o in 0..<plan.groupOut {
-                                    let channel = g * plan.groupOut + o
-                                    let target = yBase + (first + i) * outPerImage + channel * p
-                                    let source = product + o * count * p + i * p
-                                    let b = biasValues?[channel] ?? 0
-                                    for j in 0..<p { target[j] = source[j] + b }
-                                }
-                            }
+                                  b: col, ldb: p, beta: 0, c: target + g * plan.groupOut * p, ldc: p)
+                        }
+                        guard biasValues != nil || fusingReLU else { continue }
+                        for channel in 0..<plan.outChannels {
+                            addBias(biasValues?[channel] ?? 0, relu: fusingReLU, to: target + channel * p, count: p)
                         }
                     }
                 }
@@ -200,63 +205,118 @@ public func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor?, groups: Int =
     }
 }
 
+/// `row[j] += bias`, then `max(·, 0)` with `relu`.
+@inline(__always)
+private func addBias(_ bias: Float, relu: Bool, to row: UnsafeMutablePointer<Float>, count: Int) {
+    if relu {
+        for j in 0..<count { row[j] = max(row[j] + bias, 0) }
+    } else {
+        for j in 0..<count { row[j] += bias }
+    }
+}
+
+/// `target[j] = source[j]` where `mask[j] > 0`, else 0 (the ReLU adjoint, with `mask` the
+/// ReLU's output), or a plain copy without a mask; returns the sum of what was written.
+@inline(__always)
+private func gatherRow(_ source: UnsafePointer<Float>, mask: UnsafePointer<Float>?, count: Int,
+                       into target: UnsafeMutablePointer<Float>) -> Float {
+    var lanes = SIMD8<Float>()
+    var j = 0
+    if let mask {
+        while j + 8 <= count {
+            let values = UnsafeRawPointer(source + j).loadUnaligned(as: SIMD8<Float>.self)
+            let kept = UnsafeRawPointer(mask + j).loadUnaligned(as: SIMD8<Float>.self) .> 0
+            let masked = SIMD8<Float>(repeating: 0).replacing(with: values, where: kept)
+            UnsafeMutableRawPointer(target + j).storeBytes(of: masked, as: SIMD8<Float>.self)
+            lanes += masked
+            j += 8
+        }
+    } else {
+        while j + 8 <= count {
+            let values = UnsafeRawPointer(source + j).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(target + j).storeBytes(of: values, as: SIMD8<Float>.self)
+            lanes += values
+            j += 8
+        }
+    }
+    var total = lanes.sum()
+    while j < count {
+        let value = mask.map { $0[j] > 0 ? source[j] : 0 } ?? source[j]
+        target[j] = value
+        total += value
+        j += 1
+    }
+    return total
+}
+
 /// The adjoint of `conv2d`: gradients of the input, weight and bias from the output gradient.
-/// Only the requested gradients are computed; work is split over the batch like `conv2d`,
-/// with one weight-gradient accumulator per worker, summed at the end.
+///
+/// With `reluOutput` (the output of `conv2d(…, fusingReLU: true)`), `outputGradient` is that of
+/// the ReLU's output and is first masked by `reluOutput > 0`, image by image, in the same pass
+/// that sums the bias gradient. Only the requested gradients are computed; work is split over
+/// the batch like `conv2d`, one image per GEMM, with one weight- and bias-gradient accumulator
+/// per worker, summed at the end.
 public func conv2dBackward(_ outputGradient: Tensor, input: Tensor, weight: Tensor, groups: Int,
-                           geometry: Conv2dGeometry, needInput: Bool, needWeight: Bool, needBias: Bool)
+                           geometry: Conv2dGeometry, reluOutput: Tensor? = nil,
+                           needInput: Bool, needWeight: Bool, needBias: Bool)
     -> (input: Tensor?, weight: Tensor?, bias: Tensor?) {
     let plan = ConvolutionPlan(input: input.shape, weight: weight.shape, groups: groups, geometry: geometry)
+    if let reluOutput {
+        precondition(reluOutput.shape == outputGradient.shape,
+                     "conv2dBackward: ReLU output \(reluOutput.shape) for gradient \(outputGradient.shape)")
+    }
     let (p, outPerImage) = (plan.positions, plan.outChannels * plan.positions)
     let inPerImage = plan.inChannels * plan.height * plan.width
     let workers = Parallelism.workerCount
     var dx = needInput ? [Float](repeating: 0, count: input.count) : []
-    var dwPerWorker = needWeight ? [Float](repeating: 0, count: weight.count * workers) : []
-    if needInput || needWeight {
-        outputGradient.scalars.withUnsafeBufferPointer { dy in
-            input.scalars.withUnsafeBufferPointer { x in
-                weight.scalars.withUnsafeBufferPointer { w in
+    let dwPerWorker = zeroedBuffer(needWeight ? weight.count * workers : 0)
+    let dbPerWorker = zeroedBuffer(needBias ? plan.outChannels * workers : 0)
+    defer { dwPerWorker.deallocate(); dbPerWorker.deallocate() }
+    let mask = reluOutput?.scalars ?? []
+    outputGradient.scalars.withUnsafeBufferPointer { dy in
+        input.scalars.withUnsafeBufferPointer { x in
+            weight.scalars.withUnsafeBufferPointer { w in
+                mask.withUnsafeBufferPointer { maskBuffer in
                     dx.withUnsafeMutableBufferPointer { dxBuffer in
-                        dwPerWorker.withUnsafeMutableBufferPointer { dwBuffer in
-                            let (dyBase, xBase, wBase) = (dy.baseAddress!, x.baseAddress!, w.baseAddress!)
-                            // An empty array may still have a base address: select by need, not by nil.
-                            let dxBase = needInput ? dxBuffer.baseAddress : nil
-                            let dwBase = needWeight ? dwBuffer.baseAddress : nil
-                            Parallelism.forEachRange(plan.batch) { images, worker in
-                                let chunk = imagesPerChunk(plan, images: images.count)
-                                let col = UnsafeMutablePointer<Float>.allocate(capacity: plan.patch * chunk * p)
-                                let gathered = UnsafeMutablePointer<Float>.allocate(capacity: plan.groupOut * chunk * p)
-                                defer { col.deallocate(); gathered.deallocate() }
-                                for first in stride(from: images.lowerBound, to: images.upperBound, by: chunk) {
-                                    let count = min(chunk, images.upperBound - first)
-                                    for g in 0..<plan.groups {
-                                        for i in 0..<count {
-                                            for o in 0..<plan.groupOut {
-                                                (gathered + o * count * p + i * p).update(
-                                                    from: dyBase + (first + i) * outPerImage + (g * plan.groupOut + o) * p,
-                                                    count: p)
-                                            }
-                                        }
-                                        if let dwBase {
-                                            for i in 0..<count {
-                                                plan.im2col(xBase + (first + i) * inPerImage, firstChannel: g * plan.groupIn,
-                                                            into: col + i * p, rowStride: count * p)
-                                            }
-                                            sgemm(transposeA: false, transposeB: true, m: plan.groupOut, n: plan.patch,
-                                                  k: count * p, a: gathered, lda: count * p, b: col, ldb: count * p, beta: 1,
-                                                  c: dwBase + worker * weight.count + g * plan.groupOut * plan.patch,
-                                                  ldc: plan.patch)
-                                        }
-                                        if let dxBase {
-                                            sgemm(transposeA: true, transposeB: false, m: plan.patch, n: count * p,
-                                                  k: plan.groupOut, a: wBase + g * plan.groupOut * plan.patch,
-                                                  lda: plan.patch, b: gathered, ldb: count * p, beta: 0,
-                                                  c: col, ldc: count * p)
-                                            for i in 0..<count {
-                                                plan.col2im(col + i * p, firstChannel: g * plan.groupIn,
-                                                            into: dxBase + (first + i) * inPerImage, rowStride: count * p)
-                                            }
-                                        }
+                        let (dyBase, xBase, wBase) = (dy.baseAddress!, x.baseAddress!, w.baseAddress!)
+                        // An empty array may still have a base address: select by need, not by nil.
+                        let maskBase = reluOutput != nil ? maskBuffer.baseAddress : nil
+                        let dxBase = needInput ? dxBuffer.baseAddress : nil
+                        let dwBase = needWeight ? dwPerWorker.baseAddress : nil
+                        let dbBase = needBias ? dbPerWorker.baseAddress : nil
+                        let gathers = maskBase != nil || dbBase != nil
+                        Parallelism.forEachRange(plan.batch) { images, worker in
+                            let col = UnsafeMutablePointer<Float>.allocate(capacity: plan.patch * p)
+                            let gathered = UnsafeMutablePointer<Float>.allocate(capacity: gathers ? outPerImage : 0)
+                            defer { col.deallocate(); gathered.deallocate() }
+                            for image in images {
+                                // The image's output gradient, masked by the ReLU and summed for the bias if asked.
+                                var imageGradient = dyBase + image * outPerImage
+                                if gathers {
+                                    for channel in 0..<plan.outChannels {
+                                        let offset = image * outPerImage + channel * p
+                                        let total = gatherRow(dyBase + offset, mask: maskBase.map { $0 + offset },
+                                                              count: p, into: gathered + channel * p)
+                                        dbBase?[worker * plan.outChannels + channel] += total
+                                    }
+                                    imageGradient = UnsafePointer(gathered)
+                                }
+                                for g in 0..<plan.groups {
+                                    let groupGradient = imageGradient + g * plan.groupOut * p
+                                    if let dwBase {
+                                        plan.im2col(xBase + image * inPerImage, firstChannel: g * plan.groupIn,
+                                                    into: col, rowStride: p)
+                                        sgemm(transposeA: false, transposeB: true, m: plan.groupOut, n: plan.patch,
+                                              k: p, a: groupGradient, lda: p, b: col, ldb: p, beta: 1,
+                                              c: dwBase + worker * weight.count + g * plan.groupOut * plan.patch,
+                                              ldc: plan.patch)
+                                    }
+                                    if let dxBase {
+                                        sgemm(transposeA: true, transposeB: false, m: plan.patch, n: p, k: plan.groupOut,
+                                              a: wBase + g * plan.groupOut * plan.patch, lda: plan.patch,
+                                              b: groupGradient, ldb: p, beta: 0, c: col, ldc: p)
+                                        plan.col2im(col, firstChannel: g * plan.groupIn,
+                                                    into: dxBase + image * inPerImage, rowStride: p)
                                     }
                                 }
                             }
@@ -266,14 +326,46 @@ public func conv2dBackward(_ outputGradient: Tensor, input: Tensor, weight: Tens
             }
         }
     }
-    var dw: Tensor?
-    if needWeight {
-        var total = [Float](dwPerWorker[0..<weight.count])
-        for worker in 1..<workers {
-            for j in 0..<weight.count { total[j] += dwPerWorker[worker * weight.count + j] }
-        }
-        dw = Tensor(shape: weight.shape, scalars: total)
-    }
-    let db = needBias ? channelSums(outputGradient) : nil
+    let dw = needWeight ? Tensor(shape: weight.shape, scalars: sumOfWorkers(dwPerWorker, workers: workers)) : nil
+    let db = needBias ? Tensor(shape: [plan.outChannels], scalars: sumOfWorkers(dbPerWorker, workers: workers)) : nil
     return (needInput ? Tensor(shape: input.shape, scalars: dx) : nil, dw, db)
+}
+
+/// A buffer of `count` zeros; the caller deallocates it.
+private func zeroedBuffer(_ count: Int) -> UnsafeMutableBufferPointer<Float> {
+    let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
+    buffer.initialize(repeating: 0)
+    return buffer
+}
+
+/// Copies `count` floats, eight at a time, inline: im2col copies rows of one output row's width
+/// (24 floats in SmallCNN), where a `memcpy` call per row cost more than the copy (19% of a step).
+@inline(__always)
+private func copyFloats(_ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int) {
+    var j = 0
+    while j + 8 <= count {
+        let values = UnsafeRawPointer(source + j).loadUnaligned(as: SIMD8<Float>.self)
+        UnsafeMutableRawPointer(target + j).storeBytes(of: values, as: SIMD8<Float>.self)
+        j += 8
+    }
+    while j < count {
+        target[j] = source[j]
+        j += 1
+    }
+}
+
+/// Sets `count` floats to zero inline (the short padding runs of im2col rows).
+@inline(__always)
+private func fillZeros(_ target: UnsafeMutablePointer<Float>, count: Int) {
+    for j in 0..<count { target[j] = 0 }
+}
+
+/// The sum of `workers` equal blocks of `perWorker`.
+private func sumOfWorkers(_ perWorker: UnsafeMutableBufferPointer<Float>, workers: Int) -> [Float] {
+    let size = perWorker.count / workers
+    var total = [Float](perWorker[0..<size])
+    for worker in 1..<workers {
+        for j in 0..<size { total[j] += perWorker[worker * size + j] }
+    }
+    return total
 }

@@ -10,10 +10,12 @@ func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Fl
            beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
     guard m > 0 && n > 0 else { return }
     _ = Parallelism.singleThreadedBLAS
-    cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans,
-                transposeB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb),
-                beta, c, Int32(ldc))
+    Profiler.measureGEMM(m: m, n: n, k: k) {
+        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans,
+                    transposeB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb),
+                    beta, c, Int32(ldc))
+    }
 }
 
 /// The matrix product of two rank-2 tensors, optionally transposing either operand.

@@ -93,20 +93,3 @@ extension Tensor {
         return strides
     }
 }
-
-/// The sum over every axis but the channel axis of `[N, C, ...]`: shape `[C]`.
-public func channelSums(_ t: Tensor) -> Tensor {
-    let (n, c, s) = channelLayout(t.shape)
-    return Tensor(shape: [c]) { out in
-        t.scalars.withUnsafeBufferPointer { p in
-            for ch in 0..<c {
-                var total: Float = 0
-                for i in 0..<n {
-                    let row = p.baseAddress! + (i * c + ch) * s
-                    for j in 0..<s { total += row[j] }
-                }
-                out[ch] = total
-            }
-        }
-    }
-}

@@ -118,7 +118,7 @@ public final class Trainer {
                 + "try a lower learning rate (now \(optimizer.learningRate))")
         }
         tape.backward(step.loss)
-        optimizer.step()
+        Profiler.measure("sgd", .update) { optimizer.step() }
         let correct = zip(step.logits.value.argMaxPerRow(), labels).filter { $0 == $1 }.count
         return StepOutcome(loss: loss, correct: correct, statistics: step.statistics)
     }
