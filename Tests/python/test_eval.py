@@ -33,7 +33,8 @@ def test_eval_writes_report_with_accuracy_per_attack_and_worst_case(fscatter, ch
     assert {f["check"] for f in report["gradient_masking"]} >= {"zero gradients", "more steps raise accuracy"}
     assert [s["parameter"] for s in report["sweeps"]] == ["epsilon", "steps"]
     assert report["sweeps"][0]["points"][-1]["accuracy"] <= 5
-    assert result.stdout.startswith("| Clean | FGSM | PGD-10 | CW-10 | APGD-CE | Square-100 | Worst case |")
+    assert result.stdout.startswith("| Clean | FGSM | PGD-10 | CW-10 | + APGD-CE | + Square-100 | Worst case |")
+    assert "nan" not in result.stdout.splitlines()[2]
     events = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
     assert any(e["event"] == "attack" and e["attack"] == "pgd10" for e in events)
 
@@ -68,8 +69,11 @@ def test_plot_tool_writes_pngs_from_a_report(fscatter, checkpoint, tmp_path):
     report_path = tmp_path / "sweep.json"
     run(fscatter, "eval", "--checkpoint", checkpoint, "--n", "30", "--sweep-eps", "0,0.1,0.3",
         "--sweep-steps", "1,5", "--out", report_path)
-    subprocess.run([sys.executable, str(REPO / "bindings" / "python" / "featurescatter" / "plot_report.py"), str(report_path),
-                    "--out-dir", str(tmp_path / "plots")], check=True, capture_output=True)
+    plot = [sys.executable, str(REPO / "bindings" / "python" / "featurescatter" / "plot_report.py")]
+    subprocess.run([*plot, str(report_path), str(report_path), "--labels", "a,b", "--out-dir", str(tmp_path / "plots")],
+                   check=True, capture_output=True)
+    refused = subprocess.run([*plot, str(report_path), "--labels", "a,b"], capture_output=True, text=True)
+    assert refused.returncode != 0 and "2 labels for 1 reports" in refused.stderr
     for name in ("accuracy_vs_epsilon.png", "accuracy_vs_steps.png"):
         png = (tmp_path / "plots" / name).read_bytes()
         assert png.startswith(b"\x89PNG") and len(png) > 1000
