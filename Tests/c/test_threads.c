@@ -19,12 +19,15 @@ typedef struct job {
     char error[256];
 } job;
 
+/* The same data for every job. A local generator: rand() shares one state between threads, so
+   concurrent jobs drawing from it would get different data. */
 static void make_data(float *images, int32_t *labels) {
-    srand(7);
+    uint32_t state = 7;
     for (int i = 0; i < IMAGES; i++) {
         labels[i] = i % CLASSES;
         for (int p = 0; p < PIXELS; p++) {
-            float noise = (float)rand() / (float)RAND_MAX;
+            state = state * 1664525u + 1013904223u;
+            float noise = (float)(state >> 8) / (float)(1u << 24);
             images[i * PIXELS + p] = 0.5f * noise + (p % CLASSES == labels[i] ? 0.5f : 0.0f);
         }
     }
