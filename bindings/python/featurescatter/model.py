@@ -7,6 +7,8 @@ import numpy as np
 from . import _lib
 from ._arrays import Handle, float_buffer, new_handle, shape_buffer
 
+_SHAPE_ERROR = 2  # FSC_ERR_SHAPE: the buffer was too small; the size needed is reported
+
 
 class Model(Handle):
     """A classifier mapping images ``(N, C, H, W)`` in [0, 1] to logits ``(N, classes)``.
@@ -51,11 +53,15 @@ class Model(Handle):
         if path is not None:
             _lib.check(_lib.lib.fsc_model_save_onnx(self.handle, str(path).encode(), int(opset)))
             return None
-        size = ctypes.c_size_t()
-        _lib.check(_lib.lib.fsc_model_to_onnx_bytes(self.handle, int(opset), None, 0, ctypes.byref(size)))
+        # One export when the guess holds (weights plus room for the graph); else a second with the size asked for.
+        size = ctypes.c_size_t(4 * self.parameter_count + (1 << 20))
         buffer = (ctypes.c_uint8 * size.value)()
-        _lib.check(_lib.lib.fsc_model_to_onnx_bytes(self.handle, int(opset), buffer, size.value, ctypes.byref(size)))
-        return bytes(buffer)
+        code = _lib.lib.fsc_model_to_onnx_bytes(self.handle, int(opset), buffer, size.value, ctypes.byref(size))
+        if code == _SHAPE_ERROR and size.value > len(buffer):
+            buffer = (ctypes.c_uint8 * size.value)()
+            code = _lib.lib.fsc_model_to_onnx_bytes(self.handle, int(opset), buffer, size.value, ctypes.byref(size))
+        _lib.check(code)
+        return ctypes.string_at(buffer, size.value)
 
     def save(self, path):
         """Writes the weights to a checkpoint, atomically."""
