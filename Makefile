@@ -2,7 +2,7 @@
 #
 #   make demo    install what is missing, build in release mode, train on Fashion-MNIST
 #   make test    install test dependencies, build, run every suite (Swift and Python)
-#   make bench   benchmark tables (bench/run)
+#   make bench   benchmark tables (bench/run); with PyTorch columns after `make torch-venv`
 #   make lib     libfeaturescatter.so (static Swift runtime, only fsc_* exported)
 #   make install PREFIX=/usr/local   header, library and featurescatter.pc
 
@@ -10,6 +10,7 @@ SWIFT        ?= swift
 PYTHON       ?= python3
 VENV         := .venv
 VENV_PYTHON  := $(VENV)/bin/python
+TORCH_VENV   := .venv-torch
 RELEASE_BIN  := .build/release
 DEB_PACKAGES := libopenblas-dev zlib1g-dev dataset-fashion-mnist libonnx-dev libprotobuf-dev protobuf-compiler \
                 libonnx-testdata
@@ -21,7 +22,7 @@ LIB_BUILD    := .build-lib
 LIBRARY      := $(LIB_BUILD)/release/libfeaturescatter.so
 VERSION      := $(shell sed -n 's/^\#define FSC_VERSION_\(MAJOR\|MINOR\|PATCH\) //p' include/featurescatter.h | paste -sd.)
 
-.PHONY: demo test build build-tests deps venv swift-tests python-tests bench clean lib install
+.PHONY: demo test build build-tests deps venv swift-tests python-tests bench torch-venv clean lib install
 
 ## Installs the Debian packages the build and the demo need, when missing (as root, or via sudo).
 deps:
@@ -54,6 +55,13 @@ $(VENV)/.installed: Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(VENV_PYTHON) -m pip install -q --upgrade pip
 	$(VENV_PYTHON) -m pip install -q $(PY_PACKAGES)
+	touch $@
+
+## PyTorch for the benchmark's peer columns only (several GB with its CUDA wheels; no test needs it).
+torch-venv: $(TORCH_VENV)/.installed
+$(TORCH_VENV)/.installed:
+	$(PYTHON) -m venv $(TORCH_VENV)
+	$(TORCH_VENV)/bin/python -m pip install -q numpy torch
 	touch $@
 
 build-tests: deps

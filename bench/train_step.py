@@ -7,8 +7,14 @@ Prints one table and writes bench/results.json:
 - PGD-20 evaluation images/s (attack + prediction) on SmallCNN;
 - peak resident memory of each run (each case runs in its own process);
 - the 3x3 convolutions of WRN-16-4 at b64 against plain SGEMMs of the same shapes (single thread);
-- PyTorch's figures and the ratios ours/PyTorch when `torch` is importable, else "n/a".
+- PyTorch's figures and the ratios ours/PyTorch when `torch` is importable by the PyTorch interpreter
+  (`--torch-python`, default this one), else "n/a".
 PyTorch is a benchmark-only dependency; this script never installs it.
+
+Shared or virtual machines vary by 20-40% between runs of the same binary, so each case runs `--repeat`
+times, alternating ours and PyTorch, and the table gives medians (the JSON keeps every sample). The
+interpreter never imports torch itself: a forked child's peak RSS includes its parent's, so an imported
+torch would inflate every figure measured below it.
 
 The PyTorch side implements the same steps as `fscatter bench`: attacks run in eval mode from a uniform
 random start in the L-inf ball (eps 0.1); madry is PGD-7 with step eps/4 on the cross-entropy; feature
@@ -17,7 +23,8 @@ clamped at 0, uniform marginals, log-domain Sinkhorn with reg 0.01 and 100 itera
 through the iterations), the distance reached is measured, and the training loss is cross-entropy with
 label smoothing 0.5 (true class 1 - d, others d/(K-1)); SGD lr 0.01, momentum 0.9, weight decay 2e-4.
 
-Usage: bench/train_step.py [--fscatter PATH] [--steps N] [--threads T] [--out bench/results.json]
+Usage: bench/train_step.py [--fscatter PATH] [--steps N] [--threads T] [--repeat R] [--torch-python PATH]
+                           [--out bench/results.json]
 """
 
 import argparse
@@ -25,6 +32,8 @@ import json
 import math
 import os
 import pathlib
+import statistics
+import subprocess
 import sys
 import time
 
@@ -87,17 +96,15 @@ def kernels(binary, steps):
     return json.loads(out)
 
 
-def torch_available():
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        return False
-    return True
+def torch_version(python):
+    """The torch version `python` imports, or None; asked in a child so this process stays small."""
+    probe = subprocess.run([python, "-c", "import torch; print(torch.__version__)"], capture_output=True, text=True)
+    return probe.stdout.strip() if probe.returncode == 0 else None
 
 
-def theirs(model_key, case, steps, threads):
+def theirs(python, model_key, case, steps, threads):
     """images/s and peak MiB of the same case in PyTorch, in its own process."""
-    out, peak = measured([sys.executable, __file__, "--torch-worker", model_key, case, "--steps", str(steps),
+    out, peak = measured([python, __file__, "--torch-worker", model_key, case, "--steps", str(steps),
                           "--threads", str(threads)])
     return json.loads(out)["images_per_second"], peak
 
@@ -227,36 +234,57 @@ def torch_worker(model_key, case, steps, threads):
 
 # ---- driver ----
 
+def spread(samples):
+    """`min-max` of the samples, or empty when there are none."""
+    return f"{min(samples):.0f}-{max(samples):.0f}" if samples else ""
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fscatter", default=str(REPO / ".build" / "release" / "fscatter"))
     parser.add_argument("--steps", type=int, default=10, help="timed SmallCNN steps (WRN: steps/5, at least 2)")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--repeat", type=int, default=3, help="alternating runs per case; the table shows medians")
+    parser.add_argument("--torch-python", default=os.environ.get("TORCH_PYTHON", sys.executable),
+                        help="the interpreter that runs the PyTorch side (default: $TORCH_PYTHON, else this one)")
     parser.add_argument("--out", default=str(REPO / "bench" / "results.json"))
     parser.add_argument("--torch-worker", nargs=2, metavar=("MODEL", "CASE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.torch_worker:
         torch_worker(*args.torch_worker, args.steps, args.threads)
         return
-    with_torch = torch_available()
-    print(f"FeatureScatter vs PyTorch: {args.threads} thread(s), "
-          f"PyTorch {'present' if with_torch else 'not installed (n/a)'}")
-    header = f"{'case':<46} {'ours img/s':>11} {'torch img/s':>12} {'ratio':>6} {'ours MiB':>9} {'torch MiB':>10}"
+    version = torch_version(args.torch_python)
+    print(f"FeatureScatter vs PyTorch: {args.threads} thread(s), median of {args.repeat} alternating runs, "
+          f"PyTorch {version or 'not installed (n/a)'}")
+    header = (f"{'case':<36} {'ours img/s':>11} {'(min-max)':>13} {'torch img/s':>12} {'(min-max)':>13} "
+              f"{'ratio':>6} {'ours MiB':>9} {'torch MiB':>10}")
     print(header)
     print("-" * len(header))
     rows = []
     for model_key, case, label in CASES:
         steps = args.steps if model_key == "smallcnn" else max(2, args.steps // 5)
-        report, mine_peak = ours(args.fscatter, model_key, case, steps, args.threads)
-        mine, core = report["images_per_second"], report["blas_core"]
-        peer, peer_peak = theirs(model_key, case, steps, args.threads) if with_torch else (None, None)
+        mine, peers, mine_peaks, peer_peaks = [], [], [], []
+        for _ in range(args.repeat):
+            report, peak = ours(args.fscatter, model_key, case, steps, args.threads)
+            mine.append(report["images_per_second"])
+            mine_peaks.append(peak)
+            core = report["blas_core"]
+            if version:
+                rate, peak = theirs(args.torch_python, model_key, case, steps, args.threads)
+                peers.append(rate)
+                peer_peaks.append(peak)
         name = f"{MODELS[model_key][0].split()[0]} {label} b{MODELS[model_key][3]}"
-        ratio = f"{mine / peer:.2f}" if peer else "n/a"
-        print(f"{name:<46} {mine:>11.1f} {f'{peer:.1f}' if peer else 'n/a':>12} {ratio:>6} {mine_peak:>9.0f} "
-              f"{f'{peer_peak:.0f}' if peer_peak else 'n/a':>10}")
+        ours_median = statistics.median(mine)
+        peer_median = statistics.median(peers) if peers else None
+        ratio = ours_median / peer_median if peer_median else None
+        print(f"{name:<36} {ours_median:>11.1f} {spread(mine):>13} "
+              f"{f'{peer_median:.1f}' if peer_median else 'n/a':>12} {spread(peers):>13} "
+              f"{f'{ratio:.2f}' if ratio else 'n/a':>6} {max(mine_peaks):>9.0f} "
+              f"{f'{max(peer_peaks):.0f}' if peer_peaks else 'n/a':>10}")
         rows.append({"case": name, "model": MODELS[model_key][1], "method": case, "batch": MODELS[model_key][3],
-                     "steps": steps, "ours_images_per_second": mine, "torch_images_per_second": peer,
-                     "ratio": mine / peer if peer else None, "ours_peak_mib": mine_peak, "torch_peak_mib": peer_peak})
+                     "steps": steps, "ours_images_per_second": ours_median, "torch_images_per_second": peer_median,
+                     "ratio": ratio, "ours_samples": mine, "torch_samples": peers,
+                     "ours_peak_mib": max(mine_peaks), "torch_peak_mib": max(peer_peaks) if peer_peaks else None})
     conv = kernels(args.fscatter, 2)
     print(f"OpenBLAS core {core}")
     print()
@@ -270,7 +298,8 @@ def main():
             mine, blas = row[f"conv_{phase}_gflops"], row[f"sgemm_{phase}_gflops"]
             cells.append(f"{mine:>9.1f} {blas:>10.1f} {mine / blas:>6.2f}")
         print(f"{name:<46} {' '.join(cells)}")
-    results = {"threads": args.threads, "blas_core": core, "torch": with_torch, "cases": rows, "wrn_3x3_kernels": conv}
+    results = {"threads": args.threads, "repeat": args.repeat, "blas_core": core, "torch": version, "cases": rows,
+               "wrn_3x3_kernels": conv}
     pathlib.Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
     print(f"written {os.path.relpath(args.out)}")
     return results
