@@ -3,68 +3,11 @@
 import Foundation
 
 /// Reverse-mode derivatives of `D = ⟨T_K(C), C⟩`, where `T_K` is the plan after the iterations
-/// the forward pass actually ran. Both routines replay the stored iterates in float64 (scalar
-/// `exp`, float64 accumulators), so the gradient is as accurate as the forward allows.
+/// the forward pass actually ran. Both routines replay the stored iterates in float64 (float64
+/// `exp` and accumulators), so the gradient is as accurate as the forward allows; the Sinkhorn
+/// replay is in `SinkhornReplay.swift`.
 /// Memory: a few `[n, m]` float64 buffers plus the history.
 enum OTGradient {
-    /// `dD/dC` through `K` log-domain Sinkhorn iterations (see ``SinkhornWorkspace``).
-    ///
-    /// With `P⁽ᵏ⁾_ij = exp((f⁽ᵏ⁾_i + g⁽ᵏ⁾_j − C_ij)/ε_k) / a_i` and
-    /// `Q⁽ᵏ⁾_ij = exp((f⁽ᵏ⁻¹⁾_i + g⁽ᵏ⁾_j − C_ij)/ε_k) / b_j`, the updates have the Jacobians
-    /// `∂f_i/∂g_j = −P_ij`, `∂f_i/∂C_ij = P_ij`, `∂g_j/∂f_i = −Q_ij`, `∂g_j/∂C_ij = Q_ij`
-    /// (ε cancels), and the output `T = exp((f⁽ᴷ⁾ + g⁽ᴷ⁾ − C)/ε)` gives
-    /// `∂D/∂C = T ⊙ (1 − C/ε)` plus `f̄ = (T ⊙ C) 1 / ε`, `ḡ = (T ⊙ C)ᵀ 1 / ε`.
-    static func sinkhornCostGradient(problem: OTProblem, history: SinkhornHistory) -> [Double] {
-        let n = problem.rows
-        let m = problem.cols
-        let steps = history.epsilons.count
-        precondition(steps >= 1 && history.f.count == steps * n && history.g.count == steps * m)
-        let c = problem.cost.map { Double($0) }
-        var gradient = [Double](repeating: 0, count: n * m)
-        var fBar = [Double](repeating: 0, count: n)
-        var gBar = [Double](repeating: 0, count: m)
-        let finalEpsilon = history.epsilons[steps - 1]
-        let fLast = (steps - 1) * n
-        let gLast = (steps - 1) * m
-        for i in 0..<n {
-            for j in 0..<m {
-                let index = i * m + j
-                let plan = exp((history.f[fLast + i] + history.g[gLast + j] - c[index]) / finalEpsilon)
-                gradient[index] = plan * (1 - c[index] / finalEpsilon)
-                fBar[i] += plan * c[index] / finalEpsilon
-                gBar[j] += plan * c[index] / finalEpsilon
-            }
-        }
-        for k in stride(from: steps, through: 1, by: -1) {
-            let epsilon = history.epsilons[k - 1]
-            let fNow = (k - 1) * n
-            let gNow = (k - 1) * m
-            for i in 0..<n {
-                let weight = fBar[i] / problem.a[i]
-                for j in 0..<m {
-                    let index = i * m + j
-                    let p = exp((history.f[fNow + i] + history.g[gNow + j] - c[index]) / epsilon) * weight
-                    gBar[j] -= p
-                    gradient[index] += p
-                }
-            }
-            for j in 0..<m { gBar[j] /= problem.b[j] }
-            for i in 0..<n {
-                let fPrevious = k > 1 ? history.f[(k - 2) * n + i] : 0
-                var total = 0.0
-                for j in 0..<m {
-                    let index = i * m + j
-                    let q = exp((fPrevious + history.g[gNow + j] - c[index]) / epsilon) * gBar[j]
-                    total += q
-                    gradient[index] += q
-                }
-                fBar[i] = -total
-            }
-            for j in 0..<m { gBar[j] = 0 }
-        }
-        return gradient
-    }
-
     /// `dD/dC` through `N × L` IPOT iterations (see ``solveIPOT(_:options:recordHistory:)``).
     ///
     /// The kernel of outer step `t` is rebuilt as `Q⁽ᵗ⁾ = exp(−t (C − s)/β + A⁽ᵗ⁻¹⁾ ⊕ B⁽ᵗ⁻¹⁾)`,
