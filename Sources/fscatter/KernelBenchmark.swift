@@ -44,7 +44,9 @@ func wideResNetConvolutions(depth: Int, width: Int, channels: Int, size: Int) ->
 /// Times each 3×3 convolution of a `wrn-D-W` model at `batch`, forward and backward (input and
 /// weight gradients), against plain SGEMMs with the same m, n, k: forward `[C_out, 9·C_in] ×
 /// [9·C_in, N·P]`, backward `dW = dY·colᵀ` and `dX_col = Wᵀ·dY`. Single-threaded on both sides,
-/// so the ratio measures the convolution kernels' overhead over SGEMM, not threading.
+/// so the ratio measures the convolution kernels' overhead over SGEMM, not threading. GFLOP/s
+/// count the direct convolution's flops, so a layer computed by Winograd (which does fewer) can
+/// run above 1.0; each row names the algorithm `automatic` chose.
 ///
 /// - Returns: per-shape and network-weighted GFLOP/s of both, and their ratios, as JSON values.
 func convolutionKernelBenchmark(architecture: String, inputShape: [Int], batch: Int,
@@ -93,6 +95,8 @@ func convolutionKernelBenchmark(architecture: String, inputShape: [Int], batch: 
         rows.append([
             "shape": "\(shape.inChannels)→\(shape.outChannels) \(shape.size)×\(shape.size) s\(shape.stride)",
             "uses": shape.uses, "m_n_k": [shape.outChannels, columns, shape.patch],
+            "algorithm": ConvolutionAlgorithm.chosen(input: x.shape, weight: w.shape, geometry: geometry) == .winograd
+                ? "winograd" : "im2col",
             "conv_forward_gflops": flops / conv[0] / 1e9, "sgemm_forward_gflops": flops / gemm[0] / 1e9,
             "conv_backward_gflops": 2 * flops / conv[1] / 1e9, "sgemm_backward_gflops": 2 * flops / gemm[1] / 1e9,
         ])

@@ -156,7 +156,8 @@ struct ConvolutionPlan {
 }
 
 /// 2-D cross-correlation (PyTorch's `conv2d`) of NCHW input with OIHW weights, optionally
-/// followed by ReLU in the same pass (`fusingReLU`: `max(conv2d(x) + b, 0)`).
+/// followed by ReLU in the same pass (`fusingReLU`: `max(conv2d(x) + b, 0)`). Wide 3×3 stride-1
+/// layers go through Winograd F(2×2, 3×3) (`Winograd.swift`); the rest through im2col:
 ///
 /// The batch is split across `Parallelism.workerCount` threads. Each image's patch matrix
 /// `[C_in/g·kh·kw, H_out·W_out]` (im2col) is multiplied by the weights in one SGEMM per group
@@ -169,12 +170,17 @@ struct ConvolutionPlan {
 ///   - weight: `[C_out, C_in / groups, kh, kw]`.
 ///   - bias: `[C_out]` or nil.
 ///   - fusingReLU: apply `max(·, 0)` to the result.
+///   - algorithm: im2col, Winograd, or the choice of ``Winograd/applies(to:)``.
 /// - Returns: `[N, C_out, H_out, W_out]`.
 public func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor?, groups: Int = 1,
-                   geometry: Conv2dGeometry, fusingReLU: Bool = false) -> Tensor {
+                   geometry: Conv2dGeometry, fusingReLU: Bool = false,
+                   algorithm: ConvolutionAlgorithm = .automatic) -> Tensor {
     let plan = ConvolutionPlan(input: input.shape, weight: weight.shape, groups: groups, geometry: geometry)
     if let bias {
         precondition(bias.shape == [plan.outChannels], "conv2d: bias \(bias.shape) for \(plan.outChannels) channels")
+    }
+    if plan.uses(algorithm) {
+        return winogradConv2d(input, weight: weight, bias: bias, plan: plan, fusingReLU: fusingReLU)
     }
     let (p, outPerImage) = (plan.positions, plan.outChannels * plan.positions)
     let inPerImage = plan.inChannels * plan.height * plan.width
@@ -255,15 +261,28 @@ private func gatherRow(_ source: UnsafePointer<Float>, mask: UnsafePointer<Float
 /// the ReLU's output and is first masked by `reluOutput > 0`, image by image, in the same pass
 /// that sums the bias gradient. Only the requested gradients are computed; work is split over
 /// the batch like `conv2d`, one image per GEMM, with one weight- and bias-gradient accumulator
-/// per worker, summed at the end.
+/// per worker, summed at the end. Where `algorithm` means Winograd, the input gradient (itself a
+/// 3×3 convolution of the output gradient) goes through Winograd and the weight gradient through
+/// im2col.
 public func conv2dBackward(_ outputGradient: Tensor, input: Tensor, weight: Tensor, groups: Int,
                            geometry: Conv2dGeometry, reluOutput: Tensor? = nil,
-                           needInput: Bool, needWeight: Bool, needBias: Bool)
+                           needInput: Bool, needWeight: Bool, needBias: Bool,
+                           algorithm: ConvolutionAlgorithm = .automatic)
     -> (input: Tensor?, weight: Tensor?, bias: Tensor?) {
     let plan = ConvolutionPlan(input: input.shape, weight: weight.shape, groups: groups, geometry: geometry)
     if let reluOutput {
         precondition(reluOutput.shape == outputGradient.shape,
                      "conv2dBackward: ReLU output \(reluOutput.shape) for gradient \(outputGradient.shape)")
+    }
+    if needInput && plan.uses(algorithm) {
+        // The input gradient is the forward convolution of the (masked) output gradient with the
+        // flipped, transposed filters, so it goes through Winograd too; dW and db stay im2col.
+        let gradient = reluOutput.map { maskedByReLU(outputGradient, output: $0) } ?? outputGradient
+        let rest = needWeight || needBias
+            ? conv2dBackward(gradient, input: input, weight: weight, groups: groups, geometry: geometry,
+                             needInput: false, needWeight: needWeight, needBias: needBias, algorithm: .im2col)
+            : (input: nil, weight: nil, bias: nil)
+        return (winogradInputGradient(gradient, weight: weight, plan: plan), rest.weight, rest.bias)
     }
     let (p, outPerImage) = (plan.positions, plan.outChannels * plan.positions)
     let inPerImage = plan.inChannels * plan.height * plan.width
@@ -329,6 +348,73 @@ public func conv2dBackward(_ outputGradient: Tensor, input: Tensor, weight: Tens
     let dw = needWeight ? Tensor(shape: weight.shape, scalars: sumOfWorkers(dwPerWorker, workers: workers)) : nil
     let db = needBias ? Tensor(shape: [plan.outChannels], scalars: sumOfWorkers(dbPerWorker, workers: workers)) : nil
     return (needInput ? Tensor(shape: input.shape, scalars: dx) : nil, dw, db)
+}
+
+extension ConvolutionPlan {
+    /// Whether `algorithm` means Winograd for this convolution (trapping if it was asked for
+    /// where it does not apply).
+    func uses(_ algorithm: ConvolutionAlgorithm) -> Bool {
+        switch algorithm {
+        case .automatic: return Winograd.applies(to: self)
+        case .im2col: return false
+        case .winograd:
+            precondition(Winograd.isSupported(self), "conv2d: Winograd needs 3×3, stride 1, dilation 1, padding ≤ 2, one group")
+            return true
+        }
+    }
+}
+
+/// `conv2d` through Winograd F(2×2, 3×3).
+private func winogradConv2d(_ input: Tensor, weight: Tensor, bias: Tensor?, plan: ConvolutionPlan,
+                            fusingReLU: Bool) -> Tensor {
+    let filters = weight.scalars.withUnsafeBufferPointer {
+        Winograd.transformedWeights($0.baseAddress!, outChannels: plan.outChannels, inChannels: plan.inChannels,
+                                    adjoint: false)
+    }
+    let biasValues = bias?.scalars ?? []
+    return Tensor(shape: [plan.batch, plan.outChannels, plan.outHeight, plan.outWidth]) { y in
+        input.scalars.withUnsafeBufferPointer { x in
+            filters.withUnsafeBufferPointer { u in
+                biasValues.withUnsafeBufferPointer { b in
+                    Winograd.convolve(input: x.baseAddress!, batch: plan.batch, channels: plan.inChannels,
+                                      height: plan.height, width: plan.width, padding: plan.geometry.padding,
+                                      filters: u.baseAddress!, outChannels: plan.outChannels,
+                                      bias: bias != nil ? b.baseAddress : nil, relu: fusingReLU, output: y.baseAddress!)
+                }
+            }
+        }
+    }
+}
+
+/// The input gradient of a stride-1 3×3 convolution through Winograd: the output gradient
+/// convolved with `rot180(W)ᵀ` under padding `2 − p`, which gives back `H × W`.
+private func winogradInputGradient(_ gradient: Tensor, weight: Tensor, plan: ConvolutionPlan) -> Tensor {
+    let filters = weight.scalars.withUnsafeBufferPointer {
+        Winograd.transformedWeights($0.baseAddress!, outChannels: plan.outChannels, inChannels: plan.inChannels,
+                                    adjoint: true)
+    }
+    let padding = (2 - plan.geometry.padding.height, 2 - plan.geometry.padding.width)
+    return Tensor(shape: [plan.batch, plan.inChannels, plan.height, plan.width]) { dx in
+        gradient.scalars.withUnsafeBufferPointer { dy in
+            filters.withUnsafeBufferPointer { u in
+                Winograd.convolve(input: dy.baseAddress!, batch: plan.batch, channels: plan.outChannels,
+                                  height: plan.outHeight, width: plan.outWidth, padding: padding,
+                                  filters: u.baseAddress!, outChannels: plan.inChannels, bias: nil, relu: false,
+                                  output: dx.baseAddress!)
+            }
+        }
+    }
+}
+
+/// `gradient` where `output > 0`, else 0: the adjoint of a ReLU whose result is `output`.
+private func maskedByReLU(_ gradient: Tensor, output: Tensor) -> Tensor {
+    Tensor(shape: gradient.shape) { masked in
+        gradient.scalars.withUnsafeBufferPointer { g in
+            output.scalars.withUnsafeBufferPointer { y in
+                for index in 0..<masked.count { masked[index] = y[index] > 0 ? g[index] : 0 }
+            }
+        }
+    }
 }
 
 /// A buffer of `count` zeros; the caller deallocates it.

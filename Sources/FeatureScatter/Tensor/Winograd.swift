@@ -1,0 +1,299 @@
+// Winograd.swift — F(2×2, 3×3) Winograd convolution for 3×3 stride-1 layers.
+
+/// How `conv2d` and `conv2dBackward` compute a convolution.
+public enum ConvolutionAlgorithm: Sendable {
+    /// Winograd F(2×2, 3×3) where it applies and pays (``Winograd/applies(to:)``), else im2col.
+    case automatic
+    /// im2col + SGEMM, one image per GEMM.
+    case im2col
+    /// Winograd F(2×2, 3×3); only for 3×3, stride 1, dilation 1, padding ≤ 2, one group.
+    case winograd
+
+    /// The algorithm `automatic` runs for input `[N, C, H, W]` and weights `[O, C/g, kh, kw]`.
+    public static func chosen(input: [Int], weight: [Int], groups: Int = 1, geometry: Conv2dGeometry)
+        -> ConvolutionAlgorithm {
+        let plan = ConvolutionPlan(input: input, weight: weight, groups: groups, geometry: geometry)
+        return Winograd.applies(to: plan) ? .winograd : .im2col
+    }
+}
+
+/// Winograd F(2×2, 3×3) (Lavin & Gray, 2016): each 2×2 output tile is `Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A`
+/// for the 4×4 input tile `d` and 3×3 filter `g`. Summed over input channels, the elementwise
+/// product becomes 16 independent GEMMs `M_ξ = U_ξ V_ξ` (`[O, C] × [C, tiles]`), with 16
+/// multiplications per tile instead of 36: 2.25× fewer GEMM flops than im2col. The result equals
+/// the direct convolution up to float32 rounding of the transforms (relative error ~1e-6).
+enum Winograd {
+    /// Tiles per GEMM (images are grouped until a batch of tiles reaches this): the 8×8 layers of
+    /// WRN have 16 tiles per image, too few for one SGEMM each.
+    static let tileTarget = 256
+
+    /// Whether `automatic` chooses Winograd for this convolution: 3×3, stride 1, dilation 1, one
+    /// group, padding ≤ 2, and at least 64 channels in and out, so that the 16 GEMMs (inner
+    /// dimension C) are efficient. With 16 or 32 channels (SmallCNN's first layers) the
+    /// feature-scattering step measured no faster forward and 10–30% slower backward.
+    static func applies(to plan: ConvolutionPlan) -> Bool {
+        isSupported(plan) && plan.inChannels >= 64 && plan.outChannels >= 64
+    }
+
+    /// Whether Winograd can compute this convolution at all.
+    static func isSupported(_ plan: ConvolutionPlan) -> Bool {
+        let g = plan.geometry
+        return g.kernel == (3, 3) && g.stride == (1, 1) && g.dilation == (1, 1) && plan.groups == 1
+            && (0...2).contains(g.padding.height) && (0...2).contains(g.padding.width)
+    }
+
+    /// `U_ξ[o][c]`, the 16 transformed filters `G g Gᵀ`, from OIHW weights `[O, C, 3, 3]`.
+    /// With `adjoint`, the filters of the input gradient: `g'[c][o] = rot180(g[o][c])`, so `U` is
+    /// `[16, C, O]`.
+    static func transformedWeights(_ weight: UnsafePointer<Float>, outChannels: Int, inChannels: Int,
+                                   adjoint: Bool) -> [Float] {
+        let (rows, cols) = adjoint ? (inChannels, outChannels) : (outChannels, inChannels)
+        var u = [Float](repeating: 0, count: 16 * rows * cols)
+        u.withUnsafeMutableBufferPointer { u in
+            for o in 0..<outChannels {
+                for c in 0..<inChannels {
+                    let g = weight + (o * inChannels + c) * 9
+                    let tap = { (index: Int) in adjoint ? g[8 - index] : g[index] }
+                    let target = u.baseAddress! + (adjoint ? c * cols + o : o * cols + c)
+                    // Z = G g (rows of g combined), then U = Z Gᵀ (each row of Z transformed).
+                    let columns = (filterTransform(tap(0), tap(3), tap(6)), filterTransform(tap(1), tap(4), tap(7)),
+                                   filterTransform(tap(2), tap(5), tap(8)))
+                    let plane = rows * cols
+                    func emit(_ k: Int, _ a: Float, _ b: Float, _ c: Float) {
+                        let t = filterTransform(a, b, c)
+                        target[(4 * k) * plane] = t.0
+                        target[(4 * k + 1) * plane] = t.1
+                        target[(4 * k + 2) * plane] = t.2
+                        target[(4 * k + 3) * plane] = t.3
+                    }
+                    emit(0, columns.0.0, columns.1.0, columns.2.0)
+                    emit(1, columns.0.1, columns.1.1, columns.2.1)
+                    emit(2, columns.0.2, columns.1.2, columns.2.2)
+                    emit(3, columns.0.3, columns.1.3, columns.2.3)
+                }
+            }
+        }
+        return u
+    }
+
+    /// `y = conv(x, g)` of NCHW input with padding `padding`, given the transformed filters `u`
+    /// (`[16, O, C]`), optionally adding `bias` and applying ReLU; `y` is `[N, O, OH, OW]`.
+    static func convolve(input: UnsafePointer<Float>, batch: Int, channels: Int, height: Int, width: Int,
+                         padding: (height: Int, width: Int), filters u: UnsafePointer<Float>, outChannels: Int,
+                         bias: UnsafePointer<Float>?, relu: Bool, output: UnsafeMutablePointer<Float>) {
+        let layout = TileLayout(channels: channels, height: height, width: width, padding: padding,
+                                outChannels: outChannels)
+        let chunk = max(1, min(batch, tileTarget / layout.tilesPerImage))
+        Parallelism.forEachRange(batch) { images, _ in
+            let capacity = min(chunk, images.count) * layout.tilesPerImage
+            let (inputStride, outputStride) = (matrixStride(channels * capacity), matrixStride(outChannels * capacity))
+            let v = UnsafeMutablePointer<Float>.allocate(capacity: 16 * inputStride)
+            let m = UnsafeMutablePointer<Float>.allocate(capacity: 16 * outputStride)
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: layout.paddedHeight * layout.paddedWidth)
+            defer { v.deallocate(); m.deallocate(); scratch.deallocate() }
+            for start in stride(from: images.lowerBound, to: images.upperBound, by: chunk) {
+                let count = min(chunk, images.upperBound - start)
+                let tiles = count * layout.tilesPerImage
+                let matrices = (input: Matrices(base: v, stride: inputStride, columns: tiles),
+                                output: Matrices(base: m, stride: outputStride, columns: tiles))
+                for local in 0..<count {
+                    layout.transformInput(input + (start + local) * channels * height * width,
+                                          into: matrices.input, firstTile: local * layout.tilesPerImage,
+                                          scratch: scratch)
+                }
+                for xi in 0..<16 {
+                    sgemm(transposeA: false, transposeB: false, m: outChannels, n: tiles, k: channels,
+                          a: u + xi * outChannels * channels, lda: channels, b: matrices.input.base + xi * inputStride,
+                          ldb: tiles, beta: 0, c: matrices.output.base + xi * outputStride, ldc: tiles)
+                }
+                for local in 0..<count {
+                    layout.transformOutput(matrices.output, firstTile: local * layout.tilesPerImage, bias: bias,
+                                           relu: relu, into: output + (start + local) * outChannels * layout.outPlane)
+                }
+            }
+        }
+    }
+
+    /// The distance between consecutive ones of the 16 matrices: `floats` rounded up to a
+    /// multiple of 16, plus 16. The 16 values of one tile go to (or come from) one place in each
+    /// matrix; were the matrices a power of two apart (64 KiB for 64 channels × 256 tiles), all
+    /// 16 would fall in the same cache set and evict each other.
+    private static func matrixStride(_ floats: Int) -> Int {
+        (floats + 15) / 16 * 16 + 16
+    }
+
+    /// `(a, (a+b+c)/2, (a−b+c)/2, c)`: one column or row of `G g Gᵀ`.
+    @inline(__always)
+    private static func filterTransform(_ a: Float, _ b: Float, _ c: Float) -> (Float, Float, Float, Float) {
+        (a, 0.5 * (a + b + c), 0.5 * (a - b + c), c)
+    }
+}
+
+/// The 16 matrices of one GEMM batch: matrix `ξ` starts at `base + ξ · stride`, its rows are
+/// `columns` (tiles) long.
+private struct Matrices {
+    let base: UnsafeMutablePointer<Float>
+    let stride: Int
+    let columns: Int
+}
+
+/// The tiling of one image: input and output geometry, tile counts, and the input and output
+/// transforms between NCHW planes and the 16 `[C or O, tiles]` matrices of the GEMMs.
+private struct TileLayout {
+    let channels, height, width, outChannels: Int
+    let padding: (height: Int, width: Int)
+    let outHeight, outWidth, tileRows, tileCols: Int
+    var tilesPerImage: Int { tileRows * tileCols }
+    var outPlane: Int { outHeight * outWidth }
+
+    init(channels: Int, height: Int, width: Int, padding: (height: Int, width: Int), outChannels: Int) {
+        self.channels = channels
+        self.height = height
+        self.width = width
+        self.padding = padding
+        self.outChannels = outChannels
+        outHeight = height + 2 * padding.height - 2
+        outWidth = width + 2 * padding.width - 2
+        tileRows = (outHeight + 1) / 2
+        tileCols = (outWidth + 1) / 2
+    }
+
+    /// Groups of eight horizontally adjacent tiles per tile row: the transforms run on eight
+    /// tiles at once, one `SIMD8` lane each.
+    var groups: Int { (tileCols + 7) / 8 }
+    /// Width and height of the zero-padded copy of one input plane that every group reads
+    /// without bounds checks (`2 · tiles + 2`, the last group's lanes rounded up to eight).
+    var paddedWidth: Int { 16 * groups + 2 }
+    var paddedHeight: Int { 2 * tileRows + 2 }
+
+    /// Writes `Bᵀ d B` of every 4×4 input tile of `image` into `v` (`[16][C, tiles]`), at
+    /// columns `firstTile ..< firstTile + tilesPerImage`; `scratch` holds `paddedHeight ·
+    /// paddedWidth` floats.
+    func transformInput(_ image: UnsafePointer<Float>, into v: Matrices, firstTile: Int,
+                        scratch: UnsafeMutablePointer<Float>) {
+        for c in 0..<channels {
+            pad(image + c * height * width, into: scratch)
+            let target = v.base + c * v.columns + firstTile
+            for ty in 0..<tileRows {
+                for group in 0..<groups {
+                    // Lane k of row i, column j is pixel (2ty + i, 2(8·group + k) + j) of the padded plane.
+                    let corner = scratch + 2 * ty * paddedWidth + 16 * group
+                    let t = target + ty * tileCols + 8 * group
+                    let lanes = min(8, tileCols - 8 * group)
+                    // X = Bᵀ d combines the rows; each row of X then gives four matrices of V = X B.
+                    let d0 = tileRow(corner), d1 = tileRow(corner + paddedWidth)
+                    let d2 = tileRow(corner + 2 * paddedWidth), d3 = tileRow(corner + 3 * paddedWidth)
+                    storeInputRow(d0 - d2, t, v.stride, lanes)
+                    storeInputRow(d1 + d2, t + 4 * v.stride, v.stride, lanes)
+                    storeInputRow(d2 - d1, t + 8 * v.stride, v.stride, lanes)
+                    storeInputRow(d1 - d3, t + 12 * v.stride, v.stride, lanes)
+                }
+            }
+        }
+    }
+
+    /// Copies `plane` into `scratch` (`paddedHeight × paddedWidth`) at the padding offset,
+    /// zero elsewhere.
+    private func pad(_ plane: UnsafePointer<Float>, into scratch: UnsafeMutablePointer<Float>) {
+        scratch.initialize(repeating: 0, count: paddedHeight * paddedWidth)
+        let rows = min(height, paddedHeight - padding.height)
+        let columns = min(width, paddedWidth - padding.width)
+        for y in 0..<rows {
+            (scratch + (y + padding.height) * paddedWidth + padding.width)
+                .update(from: plane + y * width, count: columns)
+        }
+    }
+
+    /// Row `i` of eight tiles: column `j` holds the pixels `row[j + 2k]`, `k = 0 ..< 8`.
+    @inline(__always)
+    private func tileRow(_ row: UnsafePointer<Float>) -> TileRow {
+        TileRow(everyOther(row), everyOther(row + 1), everyOther(row + 2), everyOther(row + 3))
+    }
+
+    @inline(__always)
+    private func everyOther(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+        SIMD8(p[0], p[2], p[4], p[6], p[8], p[10], p[12], p[14])
+    }
+
+    /// `(r₀ − r₂, r₁ + r₂, r₂ − r₁, r₁ − r₃)` of one row of `Bᵀ d` for eight tiles, to four
+    /// consecutive matrices `stride` apart (the first `lanes` tiles only).
+    @inline(__always)
+    private func storeInputRow(_ row: TileRow, _ target: UnsafeMutablePointer<Float>, _ stride: Int,
+                               _ lanes: Int) {
+        store(row.c0 - row.c2, target, lanes)
+        store(row.c1 + row.c2, target + stride, lanes)
+        store(row.c2 - row.c1, target + 2 * stride, lanes)
+        store(row.c1 - row.c3, target + 3 * stride, lanes)
+    }
+
+    @inline(__always)
+    private func store(_ values: SIMD8<Float>, _ target: UnsafeMutablePointer<Float>, _ lanes: Int) {
+        if lanes == 8 {
+            UnsafeMutableRawPointer(target).storeBytes(of: values, as: SIMD8<Float>.self)
+        } else {
+            for lane in 0..<lanes { target[lane] = values[lane] }
+        }
+    }
+
+    /// Writes `Aᵀ M A` of every tile of one image (columns `firstTile …` of `m`, `[16][O, tiles]`)
+    /// into its NCHW output planes, adding the bias and applying ReLU when asked. Reads up to
+    /// seven floats past the last tile of a matrix row (inside `m`'s slack).
+    func transformOutput(_ m: Matrices, firstTile: Int, bias: UnsafePointer<Float>?, relu: Bool,
+                         into output: UnsafeMutablePointer<Float>) {
+        for o in 0..<outChannels {
+            let source = m.base + o * m.columns + firstTile
+            let plane = output + o * outPlane
+            let shift = SIMD8<Float>(repeating: bias?[o] ?? 0)
+            for ty in 0..<tileRows {
+                for group in 0..<groups {
+                    let t = source + ty * tileCols + 8 * group
+                    let load = { (xi: Int) in UnsafeRawPointer(t + xi * m.stride).loadUnaligned(as: SIMD8<Float>.self) }
+                    // S = Aᵀ M combines the rows of M; Y = S A combines the columns of S.
+                    let top = TileRow(load(0) + load(4) + load(8), load(1) + load(5) + load(9),
+                                      load(2) + load(6) + load(10), load(3) + load(7) + load(11))
+                    let bottom = TileRow(load(4) - load(8) - load(12), load(5) - load(9) - load(13),
+                                         load(6) - load(10) - load(14), load(7) - load(11) - load(15))
+                    var y00 = top.c0 + top.c1 + top.c2 + shift, y01 = top.c1 - top.c2 - top.c3 + shift
+                    var y10 = bottom.c0 + bottom.c1 + bottom.c2 + shift
+                    var y11 = bottom.c1 - bottom.c2 - bottom.c3 + shift
+                    if relu {
+                        let zero = SIMD8<Float>()
+                        y00.replace(with: zero, where: y00 .< zero)
+                        y01.replace(with: zero, where: y01 .< zero)
+                        y10.replace(with: zero, where: y10 .< zero)
+                        y11.replace(with: zero, where: y11 .< zero)
+                    }
+                    let (y, lanes) = (2 * ty, min(8, tileCols - 8 * group))
+                    writeTileRow(y00, y01, plane + y * outWidth, firstColumn: 16 * group, lanes: lanes)
+                    if y + 1 < outHeight {
+                        writeTileRow(y10, y11, plane + (y + 1) * outWidth, firstColumn: 16 * group, lanes: lanes)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Writes output pixels `2k` (`left`) and `2k + 1` (`right`) of eight tiles into `row`,
+    /// from `firstColumn`, clipping at `outWidth`.
+    @inline(__always)
+    private func writeTileRow(_ left: SIMD8<Float>, _ right: SIMD8<Float>, _ row: UnsafeMutablePointer<Float>,
+                              firstColumn: Int, lanes: Int) {
+        for lane in 0..<lanes {
+            let x = firstColumn + 2 * lane
+            row[x] = left[lane]
+            if x + 1 < outWidth { row[x + 1] = right[lane] }
+        }
+    }
+}
+
+/// One row of eight 4×4 tiles: `c0 … c3` are its four columns, one tile per lane.
+private struct TileRow {
+    var c0, c1, c2, c3: SIMD8<Float>
+
+    init(_ c0: SIMD8<Float>, _ c1: SIMD8<Float>, _ c2: SIMD8<Float>, _ c3: SIMD8<Float>) {
+        (self.c0, self.c1, self.c2, self.c3) = (c0, c1, c2, c3)
+    }
+
+    static func + (a: TileRow, b: TileRow) -> TileRow { TileRow(a.c0 + b.c0, a.c1 + b.c1, a.c2 + b.c2, a.c3 + b.c3) }
+    static func - (a: TileRow, b: TileRow) -> TileRow { TileRow(a.c0 - b.c0, a.c1 - b.c1, a.c2 - b.c2, a.c3 - b.c3) }
+}

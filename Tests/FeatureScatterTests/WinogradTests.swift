@@ -1,0 +1,68 @@
+// WinogradTests.swift — Winograd F(2×2, 3×3) convolutions against the im2col path.
+
+@testable import FeatureScatter
+import FeatureScatterTestSupport
+import XCTest
+
+final class WinogradTests: XCTestCase {
+    /// Batch, input channels, output channels, height, width, padding (odd sizes leave partial tiles).
+    private let cases: [(n: Int, c: Int, o: Int, h: Int, w: Int, pad: Int)] = [
+        (2, 3, 5, 7, 6, 1), (3, 4, 6, 9, 9, 0), (2, 5, 4, 6, 5, 2), (1, 2, 3, 1, 1, 1), (20, 64, 64, 8, 8, 1),
+        (2, 16, 8, 32, 32, 1),
+    ]
+
+    func testForwardMatchesIm2colWithBiasAndReLU() {
+        for (index, shape) in cases.enumerated() {
+            let seed = UInt64(index * 10)
+            let x = randomTensor([shape.n, shape.c, shape.h, shape.w], seed: seed + 1)
+            let weight = randomTensor([shape.o, shape.c, 3, 3], seed: seed + 2)
+            let bias = randomTensor([shape.o], seed: seed + 3)
+            let geometry = Conv2dGeometry(kernel: (3, 3), padding: (shape.pad, shape.pad))
+            for relu in [false, true] {
+                let expected = conv2d(x, weight: weight, bias: bias, geometry: geometry, fusingReLU: relu,
+                                      algorithm: .im2col)
+                let actual = conv2d(x, weight: weight, bias: bias, geometry: geometry, fusingReLU: relu,
+                                    algorithm: .winograd)
+                XCTAssertEqual(actual.shape, expected.shape, "case \(shape)")
+                assertClose(actual, expected, rtol: 1e-4, atol: 1e-4)
+            }
+        }
+    }
+
+    func testInputGradientMatchesIm2colAndLeavesWeightAndBiasGradientsUnchanged() {
+        for (index, shape) in cases.enumerated() {
+            let seed = UInt64(index * 10)
+            let x = randomTensor([shape.n, shape.c, shape.h, shape.w], seed: seed + 1)
+            let weight = randomTensor([shape.o, shape.c, 3, 3], seed: seed + 2)
+            let bias = randomTensor([shape.o], seed: seed + 3)
+            let geometry = Conv2dGeometry(kernel: (3, 3), padding: (shape.pad, shape.pad))
+            let output = conv2d(x, weight: weight, bias: bias, geometry: geometry, fusingReLU: true)
+            let upstream = randomTensor(output.shape, seed: seed + 4)
+            let expected = conv2dBackward(upstream, input: x, weight: weight, groups: 1, geometry: geometry,
+                                          reluOutput: output, needInput: true, needWeight: true, needBias: true,
+                                          algorithm: .im2col)
+            let actual = conv2dBackward(upstream, input: x, weight: weight, groups: 1, geometry: geometry,
+                                        reluOutput: output, needInput: true, needWeight: true, needBias: true,
+                                        algorithm: .winograd)
+            assertClose(actual.input!, expected.input!, rtol: 1e-4, atol: 1e-4)
+            assertClose(actual.weight!, expected.weight!)
+            assertClose(actual.bias!, expected.bias!)
+            let inputOnly = conv2dBackward(upstream, input: x, weight: weight, groups: 1, geometry: geometry,
+                                           needInput: true, needWeight: false, needBias: false, algorithm: .winograd)
+            XCTAssertNil(inputOnly.weight)
+            XCTAssertNil(inputOnly.bias)
+        }
+    }
+
+    func testAutomaticChoiceTakesWinogradOnlyForWideStrideOneThreeByThreeLayers() {
+        func plan(_ c: Int, _ o: Int, kernel: Int = 3, stride: Int = 1) -> ConvolutionPlan {
+            ConvolutionPlan(input: [1, c, 8, 8], weight: [o, c, kernel, kernel], groups: 1,
+                            geometry: Conv2dGeometry(kernel: (kernel, kernel), stride: (stride, stride), padding: (1, 1)))
+        }
+        XCTAssertTrue(plan(64, 64).uses(.automatic))
+        XCTAssertFalse(plan(3, 16).uses(.automatic))
+        XCTAssertFalse(plan(64, 128, stride: 2).uses(.automatic))
+        XCTAssertFalse(plan(64, 64, kernel: 1).uses(.automatic))
+        XCTAssertFalse(plan(64, 64).uses(.im2col))
+    }
+}
