@@ -261,9 +261,8 @@ private func gatherRow(_ source: UnsafePointer<Float>, mask: UnsafePointer<Float
 /// the ReLU's output and is first masked by `reluOutput > 0`, image by image, in the same pass
 /// that sums the bias gradient. Only the requested gradients are computed; work is split over
 /// the batch like `conv2d`, one image per GEMM, with one weight- and bias-gradient accumulator
-/// per worker, summed at the end. Where `algorithm` means Winograd, the input gradient (itself a
-/// 3×3 convolution of the output gradient) goes through Winograd and the weight gradient through
-/// im2col.
+/// per worker, summed at the end. Where `algorithm` means Winograd, the input and weight
+/// gradients go through Winograd too (`Winograd.swift`).
 public func conv2dBackward(_ outputGradient: Tensor, input: Tensor, weight: Tensor, groups: Int,
                            geometry: Conv2dGeometry, reluOutput: Tensor? = nil,
                            needInput: Bool, needWeight: Bool, needBias: Bool,
@@ -274,15 +273,13 @@ public func conv2dBackward(_ outputGradient: Tensor, input: Tensor, weight: Tens
         precondition(reluOutput.shape == outputGradient.shape,
                      "conv2dBackward: ReLU output \(reluOutput.shape) for gradient \(outputGradient.shape)")
     }
-    if needInput && plan.uses(algorithm) {
+    if (needInput || needWeight) && plan.uses(algorithm) {
         // The input gradient is the forward convolution of the (masked) output gradient with the
-        // flipped, transposed filters, so it goes through Winograd too; dW and db stay im2col.
+        // flipped, transposed filters; the weight gradient is the transposed algorithm F(3×3, 2×2).
         let gradient = reluOutput.map { maskedByReLU(outputGradient, output: $0) } ?? outputGradient
-        let rest = needWeight || needBias
-            ? conv2dBackward(gradient, input: input, weight: weight, groups: groups, geometry: geometry,
-                             needInput: false, needWeight: needWeight, needBias: needBias, algorithm: .im2col)
-            : (input: nil, weight: nil, bias: nil)
-        return (winogradInputGradient(gradient, weight: weight, plan: plan), rest.weight, rest.bias)
+        return (needInput ? winogradInputGradient(gradient, weight: weight, plan: plan) : nil,
+                needWeight ? winogradWeightGradient(gradient, input: input, weight: weight, plan: plan) : nil,
+                needBias ? channelSums(gradient, channels: plan.outChannels) : nil)
     }
     let (p, outPerImage) = (plan.positions, plan.outChannels * plan.positions)
     let inPerImage = plan.inChannels * plan.height * plan.width
@@ -404,6 +401,35 @@ private func winogradInputGradient(_ gradient: Tensor, weight: Tensor, plan: Con
             }
         }
     }
+}
+
+/// The weight gradient of a stride-1 3×3 convolution through Winograd.
+private func winogradWeightGradient(_ gradient: Tensor, input: Tensor, weight: Tensor, plan: ConvolutionPlan) -> Tensor {
+    let filters = input.scalars.withUnsafeBufferPointer { x in
+        gradient.scalars.withUnsafeBufferPointer { dy in
+            Winograd.weightGradient(input: x.baseAddress!, gradient: dy.baseAddress!, batch: plan.batch,
+                                    channels: plan.inChannels, height: plan.height, width: plan.width,
+                                    padding: plan.geometry.padding, outChannels: plan.outChannels)
+        }
+    }
+    return Tensor(shape: weight.shape, scalars: filters)
+}
+
+/// `Σ_{n, h, w} gradient[n, c, h, w]` for each channel `c` of an NCHW tensor (the bias gradient).
+private func channelSums(_ gradient: Tensor, channels: Int) -> Tensor {
+    let (batch, plane) = (gradient.shape[0], gradient.count / max(1, gradient.shape[0] * channels))
+    var sums = [Double](repeating: 0, count: channels)
+    gradient.scalars.withUnsafeBufferPointer { g in
+        for n in 0..<batch {
+            for c in 0..<channels {
+                let row = g.baseAddress! + (n * channels + c) * plane
+                var total: Float = 0
+                for index in 0..<plane { total += row[index] }
+                sums[c] += Double(total)
+            }
+        }
+    }
+    return Tensor(shape: [channels], scalars: sums.map { Float($0) })
 }
 
 /// `gradient` where `output > 0`, else 0: the adjoint of a ReLU whose result is `output`.

@@ -114,6 +114,88 @@ enum Winograd {
         }
     }
 
+    /// `dW` (`[O, C, 3, 3]`) of `y = conv(x, W)` from `x` and the output gradient `dy`, by the
+    /// transposed algorithm F(3×3, 2×2): each tile contributes `Gᵀ [(A dy Aᵀ) ⊙ (Bᵀ d B)] G`, and
+    /// the sum over tiles is 16 GEMMs `[O, tiles] × [tiles, C]` per batch of tiles, accumulated
+    /// per worker.
+    static func weightGradient(input: UnsafePointer<Float>, gradient: UnsafePointer<Float>, batch: Int,
+                               channels: Int, height: Int, width: Int, padding: (height: Int, width: Int),
+                               outChannels: Int) -> [Float] {
+        let layout = TileLayout(channels: channels, height: height, width: width, padding: padding,
+                                outChannels: outChannels)
+        let chunk = max(1, min(batch, tileTarget / layout.tilesPerImage))
+        let products = 16 * outChannels * channels
+        let workers = Parallelism.workerCount
+        var sums = [Float](repeating: 0, count: workers * products)
+        sums.withUnsafeMutableBufferPointer { sums in
+            let sumsBase = sums.baseAddress!
+            Parallelism.forEachRange(batch) { images, worker in
+                let capacity = min(chunk, images.count) * layout.tilesPerImage
+                let (inputStride, gradientStride) = (matrixStride(channels * capacity),
+                                                     matrixStride(outChannels * capacity))
+                let v = UnsafeMutablePointer<Float>.allocate(capacity: 16 * inputStride)
+                let g = UnsafeMutablePointer<Float>.allocate(capacity: 16 * gradientStride)
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: layout.paddedHeight * layout.paddedWidth)
+                defer { v.deallocate(); g.deallocate(); scratch.deallocate() }
+                let total = sumsBase + worker * products
+                for start in stride(from: images.lowerBound, to: images.upperBound, by: chunk) {
+                    let count = min(chunk, images.upperBound - start)
+                    let tiles = count * layout.tilesPerImage
+                    let inputs = Matrices(base: v, stride: inputStride, columns: tiles)
+                    let gradients = Matrices(base: g, stride: gradientStride, columns: tiles)
+                    for local in 0..<count {
+                        let image = start + local
+                        layout.transformInput(input + image * channels * height * width, into: inputs,
+                                              firstTile: local * layout.tilesPerImage, scratch: scratch)
+                        layout.transformGradient(gradient + image * outChannels * layout.outPlane, into: gradients,
+                                                 firstTile: local * layout.tilesPerImage, scratch: scratch)
+                    }
+                    for xi in 0..<16 {
+                        sgemm(transposeA: false, transposeB: true, m: outChannels, n: channels, k: tiles,
+                              a: g + xi * gradientStride, lda: tiles, b: v + xi * inputStride, ldb: tiles,
+                              beta: 1, c: total + xi * outChannels * channels, ldc: channels)
+                    }
+                }
+            }
+            for worker in 1..<workers {
+                for index in 0..<products { sumsBase[index] += sumsBase[worker * products + index] }
+            }
+        }
+        return filtersFromProducts(sums, outChannels: outChannels, inChannels: channels)
+    }
+
+    /// `Gᵀ M G` (4×4 → 3×3) of each `M[ξ][o][c]` in `products` (`[16, O, C]`, possibly followed
+    /// by more): OIHW filters `[O, C, 3, 3]`.
+    private static func filtersFromProducts(_ products: [Float], outChannels: Int, inChannels: Int) -> [Float] {
+        var filters = [Float](repeating: 0, count: outChannels * inChannels * 9)
+        let plane = outChannels * inChannels
+        for o in 0..<outChannels {
+            for c in 0..<inChannels {
+                let m = { (xi: Int) in products[xi * plane + o * inChannels + c] }
+                // Z = Gᵀ M combines the rows of M; each row of Z then gives a row of Z G.
+                let columns = (gradientFilterTransform(m(0), m(4), m(8), m(12)),
+                               gradientFilterTransform(m(1), m(5), m(9), m(13)),
+                               gradientFilterTransform(m(2), m(6), m(10), m(14)),
+                               gradientFilterTransform(m(3), m(7), m(11), m(15)))
+                let target = (o * inChannels + c) * 9
+                let rows = (gradientFilterTransform(columns.0.0, columns.1.0, columns.2.0, columns.3.0),
+                            gradientFilterTransform(columns.0.1, columns.1.1, columns.2.1, columns.3.1),
+                            gradientFilterTransform(columns.0.2, columns.1.2, columns.2.2, columns.3.2))
+                filters[target] = rows.0.0; filters[target + 1] = rows.0.1; filters[target + 2] = rows.0.2
+                filters[target + 3] = rows.1.0; filters[target + 4] = rows.1.1; filters[target + 5] = rows.1.2
+                filters[target + 6] = rows.2.0; filters[target + 7] = rows.2.1; filters[target + 8] = rows.2.2
+            }
+        }
+        return filters
+    }
+
+    /// `(a + b/2 + c/2, b/2 − c/2, b/2 + c/2 + d)`: one column or row of `Gᵀ M G`.
+    @inline(__always)
+    private static func gradientFilterTransform(_ a: Float, _ b: Float, _ c: Float, _ d: Float)
+        -> (Float, Float, Float) {
+        (a + 0.5 * (b + c), 0.5 * (b - c), 0.5 * (b + c) + d)
+    }
+
     /// The distance between consecutive ones of the 16 matrices: `floats` rounded up to a
     /// multiple of 16, plus 16. The 16 values of one tile go to (or come from) one place in each
     /// matrix; were the matrices a power of two apart (64 KiB for 64 channels × 256 tiles), all
@@ -233,6 +315,45 @@ private struct TileLayout {
         } else {
             for lane in 0..<lanes { target[lane] = values[lane] }
         }
+    }
+
+    /// Writes `A dy Aᵀ` of every 2×2 tile of one image's output gradient `gradient`
+    /// (`[O, outHeight, outWidth]`) into `g` (`[16][O, tiles]`), at columns `firstTile …`;
+    /// `scratch` holds `paddedHeight · paddedWidth` floats. Pixels past the output are zero.
+    func transformGradient(_ gradient: UnsafePointer<Float>, into g: Matrices, firstTile: Int,
+                           scratch: UnsafeMutablePointer<Float>) {
+        for o in 0..<outChannels {
+            scratch.initialize(repeating: 0, count: 2 * tileRows * paddedWidth)
+            for y in 0..<outHeight {
+                (scratch + y * paddedWidth).update(from: gradient + o * outPlane + y * outWidth, count: outWidth)
+            }
+            let target = g.base + o * g.columns + firstTile
+            for ty in 0..<tileRows {
+                for group in 0..<groups {
+                    let corner = scratch + 2 * ty * paddedWidth + 16 * group
+                    let t = target + ty * tileCols + 8 * group
+                    let lanes = min(8, tileCols - 8 * group)
+                    // Rows of A dy: (r₀, r₀ + r₁, r₀ − r₁, −r₁); each row then gives four matrices.
+                    let top = (everyOther(corner), everyOther(corner + 1))
+                    let bottom = (everyOther(corner + paddedWidth), everyOther(corner + paddedWidth + 1))
+                    storeGradientRow(top.0, top.1, t, g.stride, lanes)
+                    storeGradientRow(top.0 + bottom.0, top.1 + bottom.1, t + 4 * g.stride, g.stride, lanes)
+                    storeGradientRow(top.0 - bottom.0, top.1 - bottom.1, t + 8 * g.stride, g.stride, lanes)
+                    storeGradientRow(-bottom.0, -bottom.1, t + 12 * g.stride, g.stride, lanes)
+                }
+            }
+        }
+    }
+
+    /// `(l, l + r, l − r, −r)` of one row `(l, r)` of `A dy` for eight tiles, to four consecutive
+    /// matrices `stride` apart.
+    @inline(__always)
+    private func storeGradientRow(_ left: SIMD8<Float>, _ right: SIMD8<Float>, _ target: UnsafeMutablePointer<Float>,
+                                  _ stride: Int, _ lanes: Int) {
+        store(left, target, lanes)
+        store(left + right, target + stride, lanes)
+        store(left - right, target + 2 * stride, lanes)
+        store(-right, target + 3 * stride, lanes)
     }
 
     /// Writes `Aᵀ M A` of every tile of one image (columns `firstTile …` of `m`, `[16][O, tiles]`)
