@@ -11,13 +11,17 @@ final class WinogradTests: XCTestCase {
         (2, 16, 8, 32, 32, 1),
     ]
 
+    /// Input, weights, bias and geometry of one case.
+    private func operands(_ shape: (n: Int, c: Int, o: Int, h: Int, w: Int, pad: Int), seed: UInt64)
+        -> (Tensor, Tensor, Tensor, Conv2dGeometry) {
+        (randomTensor([shape.n, shape.c, shape.h, shape.w], seed: seed + 1),
+         randomTensor([shape.o, shape.c, 3, 3], seed: seed + 2), randomTensor([shape.o], seed: seed + 3),
+         Conv2dGeometry(kernel: (3, 3), padding: (shape.pad, shape.pad)))
+    }
+
     func testForwardMatchesIm2colWithBiasAndReLU() {
         for (index, shape) in cases.enumerated() {
-            let seed = UInt64(index * 10)
-            let x = randomTensor([shape.n, shape.c, shape.h, shape.w], seed: seed + 1)
-            let weight = randomTensor([shape.o, shape.c, 3, 3], seed: seed + 2)
-            let bias = randomTensor([shape.o], seed: seed + 3)
-            let geometry = Conv2dGeometry(kernel: (3, 3), padding: (shape.pad, shape.pad))
+            let (x, weight, bias, geometry) = operands(shape, seed: UInt64(index * 10))
             for relu in [false, true] {
                 let expected = conv2d(x, weight: weight, bias: bias, geometry: geometry, fusingReLU: relu,
                                       algorithm: .im2col)
@@ -31,13 +35,9 @@ final class WinogradTests: XCTestCase {
 
     func testInputWeightAndBiasGradientsMatchIm2col() {
         for (index, shape) in cases.enumerated() {
-            let seed = UInt64(index * 10)
-            let x = randomTensor([shape.n, shape.c, shape.h, shape.w], seed: seed + 1)
-            let weight = randomTensor([shape.o, shape.c, 3, 3], seed: seed + 2)
-            let bias = randomTensor([shape.o], seed: seed + 3)
-            let geometry = Conv2dGeometry(kernel: (3, 3), padding: (shape.pad, shape.pad))
+            let (x, weight, bias, geometry) = operands(shape, seed: UInt64(index * 10))
             let output = conv2d(x, weight: weight, bias: bias, geometry: geometry, fusingReLU: true)
-            let upstream = randomTensor(output.shape, seed: seed + 4)
+            let upstream = randomTensor(output.shape, seed: UInt64(index * 10) + 4)
             let expected = conv2dBackward(upstream, input: x, weight: weight, groups: 1, geometry: geometry,
                                           reluOutput: output, needInput: true, needWeight: true, needBias: true,
                                           algorithm: .im2col)
