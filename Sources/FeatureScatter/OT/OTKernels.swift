@@ -78,6 +78,17 @@ enum OTKernels {
         UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: SIMD8<Float>.self)
     }
 
+    /// Four float64 lanes (the unrolled-gradient replay's loads).
+    @inline(__always)
+    static func load4(_ pointer: UnsafePointer<Double>) -> SIMD4<Double> {
+        UnsafeRawPointer(pointer).loadUnaligned(as: SIMD4<Double>.self)
+    }
+
+    @inline(__always)
+    static func store4(_ value: SIMD4<Double>, _ pointer: UnsafeMutablePointer<Double>) {
+        UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: SIMD4<Double>.self)
+    }
+
     /// `log Σ_j exp(potential_j − scale · row_j)`, max-stabilised (two passes over the row).
     /// Returns −∞ when every term is −∞.
     static func logSumExp(

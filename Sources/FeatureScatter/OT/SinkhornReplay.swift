@@ -54,21 +54,9 @@ extension OTGradient {
 /// `partials` (`[workers, m]`, its share of `ḡ`).
 private struct SinkhornReplay {
     let n, m: Int
-    let cost, gradient, fBar, gBar, partials: UnsafeMutablePointer<Double>
+    let cost: UnsafePointer<Double>
+    let gradient, fBar, gBar, partials: UnsafeMutablePointer<Double>
     let workers: Int
-
-    init(n: Int, m: Int, cost: UnsafePointer<Double>, gradient: UnsafeMutablePointer<Double>,
-         fBar: UnsafeMutablePointer<Double>, gBar: UnsafeMutablePointer<Double>,
-         partials: UnsafeMutablePointer<Double>, workers: Int) {
-        self.n = n
-        self.m = m
-        self.cost = UnsafeMutablePointer(mutating: cost)
-        self.gradient = gradient
-        self.fBar = fBar
-        self.gBar = gBar
-        self.partials = partials
-        self.workers = workers
-    }
 
     func run(problem: OTProblem, f: UnsafePointer<Double>, g: UnsafePointer<Double>, epsilons: [Double]) {
         let steps = epsilons.count
@@ -126,11 +114,11 @@ private struct SinkhornReplay {
         var sums = SIMD4<Double>()
         var j = 0
         while j + 4 <= m {
-            let costs = load(c + j)
-            let plan = OTKernels.exp((f + load(g + j) - costs) * scale)
+            let costs = OTKernels.load4(c + j)
+            let plan = OTKernels.exp((f + OTKernels.load4(g + j) - costs) * scale)
             let weighted = plan * costs * scale
-            store(plan - weighted, dC + j)
-            store(load(partial + j) + weighted, partial + j)
+            OTKernels.store4(plan - weighted, dC + j)
+            OTKernels.store4(OTKernels.load4(partial + j) + weighted, partial + j)
             sums += weighted
             j += 4
         }
@@ -155,9 +143,9 @@ private struct SinkhornReplay {
         let weights = SIMD4<Double>(repeating: weight)
         var j = 0
         while j + 4 <= m {
-            let p = OTKernels.exp((f + load(g + j) - load(c + j)) * scale) * weights
-            store(load(dC + j) + p, dC + j)
-            store(load(partial + j) - p, partial + j)
+            let p = OTKernels.exp((f + OTKernels.load4(g + j) - OTKernels.load4(c + j)) * scale) * weights
+            OTKernels.store4(OTKernels.load4(dC + j) + p, dC + j)
+            OTKernels.store4(OTKernels.load4(partial + j) - p, partial + j)
             j += 4
         }
         while j < m {
@@ -177,8 +165,9 @@ private struct SinkhornReplay {
         var sums = SIMD4<Double>()
         var j = 0
         while j + 4 <= m {
-            let q = OTKernels.exp((f + load(g + j) - load(c + j)) * scale) * load(gBar + j)
-            store(load(dC + j) + q, dC + j)
+            let plan = OTKernels.exp((f + OTKernels.load4(g + j) - OTKernels.load4(c + j)) * scale)
+            let q = plan * OTKernels.load4(gBar + j)
+            OTKernels.store4(OTKernels.load4(dC + j) + q, dC + j)
             sums += q
             j += 4
         }
@@ -190,15 +179,5 @@ private struct SinkhornReplay {
             j += 1
         }
         return total
-    }
-
-    @inline(__always)
-    private func load(_ pointer: UnsafePointer<Double>) -> SIMD4<Double> {
-        UnsafeRawPointer(pointer).loadUnaligned(as: SIMD4<Double>.self)
-    }
-
-    @inline(__always)
-    private func store(_ value: SIMD4<Double>, _ pointer: UnsafeMutablePointer<Double>) {
-        UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: SIMD4<Double>.self)
     }
 }

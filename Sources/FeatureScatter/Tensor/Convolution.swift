@@ -276,10 +276,11 @@ public func conv2dBackward(_ outputGradient: Tensor, input: Tensor, weight: Tens
     if (needInput || needWeight) && plan.uses(algorithm) {
         // The input gradient is the forward convolution of the (masked) output gradient with the
         // flipped, transposed filters; the weight gradient is the transposed algorithm F(3×3, 2×2).
-        let gradient = reluOutput.map { maskedByReLU(outputGradient, output: $0) } ?? outputGradient
+        let gradient = reluOutput.map { output in outputGradient.zipped(with: output) { d, y in y > 0 ? d : 0 } }
+            ?? outputGradient
         return (needInput ? winogradInputGradient(gradient, weight: weight, plan: plan) : nil,
                 needWeight ? winogradWeightGradient(gradient, input: input, weight: weight, plan: plan) : nil,
-                needBias ? channelSums(gradient, channels: plan.outChannels) : nil)
+                needBias ? gradient.summed(toShape: [plan.outChannels, 1, 1]).reshaped([plan.outChannels]) : nil)
     }
     let (p, outPerImage) = (plan.positions, plan.outChannels * plan.positions)
     let inPerImage = plan.inChannels * plan.height * plan.width
@@ -355,7 +356,8 @@ extension ConvolutionPlan {
         case .automatic: return Winograd.applies(to: self)
         case .im2col: return false
         case .winograd:
-            precondition(Winograd.isSupported(self), "conv2d: Winograd needs 3×3, stride 1, dilation 1, padding ≤ 2, one group")
+            precondition(Winograd.isSupported(self),
+                         "conv2d: Winograd needs 3×3, stride 1, dilation 1, padding ≤ 2, one group")
             return true
         }
     }
@@ -404,7 +406,8 @@ private func winogradInputGradient(_ gradient: Tensor, weight: Tensor, plan: Con
 }
 
 /// The weight gradient of a stride-1 3×3 convolution through Winograd.
-private func winogradWeightGradient(_ gradient: Tensor, input: Tensor, weight: Tensor, plan: ConvolutionPlan) -> Tensor {
+private func winogradWeightGradient(_ gradient: Tensor, input: Tensor, weight: Tensor,
+                                    plan: ConvolutionPlan) -> Tensor {
     let filters = input.scalars.withUnsafeBufferPointer { x in
         gradient.scalars.withUnsafeBufferPointer { dy in
             Winograd.weightGradient(input: x.baseAddress!, gradient: dy.baseAddress!, batch: plan.batch,
@@ -413,34 +416,6 @@ private func winogradWeightGradient(_ gradient: Tensor, input: Tensor, weight: T
         }
     }
     return Tensor(shape: weight.shape, scalars: filters)
-}
-
-/// `Σ_{n, h, w} gradient[n, c, h, w]` for each channel `c` of an NCHW tensor (the bias gradient).
-private func channelSums(_ gradient: Tensor, channels: Int) -> Tensor {
-    let (batch, plane) = (gradient.shape[0], gradient.count / max(1, gradient.shape[0] * channels))
-    var sums = [Double](repeating: 0, count: channels)
-    gradient.scalars.withUnsafeBufferPointer { g in
-        for n in 0..<batch {
-            for c in 0..<channels {
-                let row = g.baseAddress! + (n * channels + c) * plane
-                var total: Float = 0
-                for index in 0..<plane { total += row[index] }
-                sums[c] += Double(total)
-            }
-        }
-    }
-    return Tensor(shape: [channels], scalars: sums.map { Float($0) })
-}
-
-/// `gradient` where `output > 0`, else 0: the adjoint of a ReLU whose result is `output`.
-private func maskedByReLU(_ gradient: Tensor, output: Tensor) -> Tensor {
-    Tensor(shape: gradient.shape) { masked in
-        gradient.scalars.withUnsafeBufferPointer { g in
-            output.scalars.withUnsafeBufferPointer { y in
-                for index in 0..<masked.count { masked[index] = y[index] > 0 ? g[index] : 0 }
-            }
-        }
-    }
 }
 
 /// A buffer of `count` zeros; the caller deallocates it.
