@@ -3,7 +3,7 @@
 import Foundation
 
 /// The ground cost `c(x, y)` between a source feature `x` and a target feature `y` (both `[d]`).
-public enum CostFunction: String, CaseIterable, Sendable {
+public enum CostFunction: String, CaseIterable, Sendable, Codable {
     /// The paper's clamped cosine distance `max(0, 1 − cos(x, y))`, in [0, 2], with
     /// `cos(x, y) = ⟨x, y⟩ / (‖x‖ ‖y‖)`. A vector with `‖·‖ ≤ 1e-12` counts as zero: its cosine
     /// with anything is defined as 0 (cost 1) and it receives no gradient.

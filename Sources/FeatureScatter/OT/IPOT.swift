@@ -101,23 +101,10 @@ func solveIPOT(_ problem: OTProblem, options: OTOptions, recordHistory: Bool) th
             for j in 0..<m { columnSums[j] = 0 }
             plan.withUnsafeBufferPointer { q in
                 sigma.withUnsafeBufferPointer { s in
-                    columnSums.withUnsafeMutableBufferPointer { sums in
-                        var i = 0
-                        while i + 4 <= n {
-                            let rows = q.baseAddress! + i * m
-                            let dots = OTKernels.dot4(rows, stride: m, s.baseAddress!, count: m)
-                            let scalings = SIMD4<Float>(
-                                Float(Double(a[i]) / dots.0), Float(Double(a[i + 1]) / dots.1),
-                                Float(Double(a[i + 2]) / dots.2), Float(Double(a[i + 3]) / dots.3))
-                            for r in 0..<4 { delta[i + r] = scalings[r] }
-                            OTKernels.axpy4(scalings, rows, stride: m, sums.baseAddress!, count: m)
-                            i += 4
-                        }
-                        while i < n {
-                            let row = q.baseAddress! + i * m
-                            delta[i] = Float(Double(a[i]) / OTKernels.dot(row, s.baseAddress!, count: m))
-                            OTKernels.axpy(delta[i], row, sums.baseAddress!, count: m)
-                            i += 1
+                    delta.withUnsafeMutableBufferPointer { d in
+                        columnSums.withUnsafeMutableBufferPointer { sums in
+                            OTKernels.scaleRowsToMarginal(q.baseAddress!, v: s.baseAddress!, a: a, rows: n, cols: m,
+                                                          u: d.baseAddress!, columnSums: sums.baseAddress!)
                         }
                     }
                 }

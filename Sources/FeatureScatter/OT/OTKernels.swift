@@ -302,4 +302,28 @@ enum OTKernels {
             j += 1
         }
     }
+
+    /// The row scalings `u_i = a_i / Σ_j K_ij v_j` of a row-major `[n, m]` kernel (the Sinkhorn
+    /// row update), written to `u`, with the scaled rows' column sums `Σ_i u_i K_ij` added to
+    /// `columnSums`; four rows per pass over `v`.
+    static func scaleRowsToMarginal(_ kernel: UnsafePointer<Float>, v: UnsafePointer<Float>, a: [Float], rows n: Int,
+                                    cols m: Int, u: UnsafeMutablePointer<Float>, columnSums: UnsafeMutablePointer<Float>) {
+        var i = 0
+        while i + 4 <= n {
+            let rows = kernel + i * m
+            let dots = dot4(rows, stride: m, v, count: m)
+            let scalings = SIMD4<Float>(
+                Float(Double(a[i]) / dots.0), Float(Double(a[i + 1]) / dots.1),
+                Float(Double(a[i + 2]) / dots.2), Float(Double(a[i + 3]) / dots.3))
+            for r in 0..<4 { u[i + r] = scalings[r] }
+            axpy4(scalings, rows, stride: m, columnSums, count: m)
+            i += 4
+        }
+        while i < n {
+            let row = kernel + i * m
+            u[i] = Float(Double(a[i]) / dot(row, v, count: m))
+            axpy(u[i], row, columnSums, count: m)
+            i += 1
+        }
+    }
 }

@@ -1,7 +1,7 @@
 // OTOptions.swift — solver choice, matching scheme, gradient mode and the options of an OT solve.
 
 /// The algorithm used to compute a transport plan.
-public enum OTSolver: String, CaseIterable, Sendable {
+public enum OTSolver: String, CaseIterable, Sendable, Codable {
     /// Entropic Sinkhorn with an automatic choice between `sinkhornScaling` (the fast path) and
     /// `sinkhornLog` (see ``OTOptions/resolvedSolver(costRange:)``).
     case sinkhorn
@@ -17,7 +17,7 @@ public enum OTSolver: String, CaseIterable, Sendable {
 }
 
 /// How the plan between the two feature sets is chosen (the paper's matching ablation).
-public enum OTMatching: String, CaseIterable, Sendable {
+public enum OTMatching: String, CaseIterable, Sendable, Codable {
     /// The optimal-transport plan computed by `OTOptions.solver`.
     case ot
     /// Every pair gets the same mass: `T_ij = 1 / (n m)`. Ignores custom marginals.
@@ -35,13 +35,13 @@ public enum OTMatching: String, CaseIterable, Sendable {
 /// - `unrolled`: exact reverse mode through the iterations the forward pass ran (Sinkhorn or
 ///   IPOT), i.e. the derivative of `C ↦ ⟨T_K(C), C⟩` where `T_K` is the plan after `K`
 ///   iterations, as in the paper's reference code, which does not detach `T`.
-public enum OTGradientMode: String, CaseIterable, Sendable {
+public enum OTGradientMode: String, CaseIterable, Sendable, Codable {
     case envelope
     case unrolled
 }
 
 /// The options of an optimal-transport solve. Defaults follow the paper's settings.
-public struct OTOptions: Sendable, Equatable {
+public struct OTOptions: Sendable, Equatable, Codable {
     /// The algorithm; `.sinkhorn` picks the log domain or the fast path automatically.
     public var solver: OTSolver = .sinkhorn
     /// The entropic regularisation ε of the Sinkhorn solvers, in cost units; must be > 0.

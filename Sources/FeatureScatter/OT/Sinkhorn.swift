@@ -195,26 +195,34 @@ final class SinkhornWorkspace {
 
     /// `T_ij = exp((f_i + g_j − C_ij)/ε)` in float32.
     func planFromPotentials(f rowPotential: [Double], g colPotential: [Double], epsilon: Double) -> [Float] {
+        var plan = [Float](repeating: 0, count: problem.rows * problem.cols)
+        var sums = [Float](repeating: 0, count: problem.cols)
+        exponentiatePotentials(f: rowPotential, g: colPotential, epsilon: epsilon, floor: OTKernels.expFloor,
+                               into: &plan, columnSums: &sums)
+        return plan
+    }
+
+    /// Writes `out_ij = max(exp((f_i + g_j − C_ij)/ε), floor)` in float32 and adds each column's
+    /// sum `Σ_i out_ij` to `columnSums`.
+    func exponentiatePotentials(f: [Double], g: [Double], epsilon: Double, floor: Float,
+                                into out: inout [Float], columnSums: inout [Float]) {
         let n = problem.rows
         let m = problem.cols
-        var plan = [Float](repeating: 0, count: n * m)
-        var sums = [Float](repeating: 0, count: m)
-        for j in 0..<m { scaledCol[j] = Float(colPotential[j] / epsilon) }
+        for j in 0..<m { scaledCol[j] = Float(g[j] / epsilon) }
         let scale = Float(1 / epsilon)
         problem.cost.withUnsafeBufferPointer { c in
             scaledCol.withUnsafeBufferPointer { gs in
-                plan.withUnsafeMutableBufferPointer { t in
-                    sums.withUnsafeMutableBufferPointer { s in
+                out.withUnsafeMutableBufferPointer { t in
+                    columnSums.withUnsafeMutableBufferPointer { s in
                         for i in 0..<n {
                             OTKernels.expRow(
                                 row: c.baseAddress! + i * m, potential: gs.baseAddress!,
-                                bias: Float(rowPotential[i] / epsilon), scale: scale, floor: OTKernels.expFloor,
+                                bias: Float(f[i] / epsilon), scale: scale, floor: floor,
                                 out: t.baseAddress! + i * m, sums: s.baseAddress!, count: m)
                         }
                     }
                 }
             }
         }
-        return plan
     }
 }

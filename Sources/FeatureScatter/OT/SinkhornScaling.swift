@@ -50,23 +50,9 @@ extension SinkhornWorkspace {
         var colPotential = g
 
         func rebuildKernel() {
-            for j in 0..<m { scaledCol[j] = Float(g[j] / epsilon) }
             for j in 0..<m { kernelColumnSums[j] = 0 }
-            let scale = Float(1 / epsilon)
-            problem.cost.withUnsafeBufferPointer { c in
-                scaledCol.withUnsafeBufferPointer { gs in
-                    kernel.withUnsafeMutableBufferPointer { k in
-                        kernelColumnSums.withUnsafeMutableBufferPointer { sums in
-                            for i in 0..<n {
-                                OTKernels.expRow(
-                                    row: c.baseAddress! + i * m, potential: gs.baseAddress!,
-                                    bias: Float(f[i] / epsilon), scale: scale, floor: Self.kernelFloor,
-                                    out: k.baseAddress! + i * m, sums: sums.baseAddress!, count: m)
-                            }
-                        }
-                    }
-                }
-            }
+            exponentiatePotentials(f: f, g: g, epsilon: epsilon, floor: Self.kernelFloor, into: &kernel,
+                                   columnSums: &kernelColumnSums)
             for i in 0..<n { u[i] = 1 }
             for j in 0..<m { v[j] = 1 }
             kernelIsCurrent = true
@@ -101,32 +87,15 @@ extension SinkhornWorkspace {
                 for j in 0..<m { nextColumnSums[j] = 0 }
                 kernel.withUnsafeBufferPointer { kp in
                     vCandidate.withUnsafeBufferPointer { vp in
-                        nextColumnSums.withUnsafeMutableBufferPointer { sums in
-                            var i = 0
-                            while i + 4 <= n {
-                                let rows = kp.baseAddress! + i * m
-                                let dots = OTKernels.dot4(rows, stride: m, vp.baseAddress!, count: m)
-                                let scalings = SIMD4<Float>(
-                                    Float(Double(a[i]) / dots.0), Float(Double(a[i + 1]) / dots.1),
-                                    Float(Double(a[i + 2]) / dots.2), Float(Double(a[i + 3]) / dots.3))
-                                for r in 0..<4 {
-                                    u[i + r] = scalings[r]
-                                    if !Self.scalingRange.contains(scalings[r]) { valid = false }
-                                }
-                                OTKernels.axpy4(scalings, rows, stride: m, sums.baseAddress!, count: m)
-                                i += 4
-                            }
-                            while i < n {
-                                let row = kp.baseAddress! + i * m
-                                let scaling = Float(Double(a[i]) / OTKernels.dot(row, vp.baseAddress!, count: m))
-                                u[i] = scaling
-                                if !Self.scalingRange.contains(scaling) { valid = false }
-                                OTKernels.axpy(scaling, row, sums.baseAddress!, count: m)
-                                i += 1
+                        u.withUnsafeMutableBufferPointer { up in
+                            nextColumnSums.withUnsafeMutableBufferPointer { sums in
+                                OTKernels.scaleRowsToMarginal(kp.baseAddress!, v: vp.baseAddress!, a: a, rows: n, cols: m,
+                                                              u: up.baseAddress!, columnSums: sums.baseAddress!)
                             }
                         }
                     }
                 }
+                valid = u.allSatisfy(Self.scalingRange.contains)
                 if valid {
                     swap(&v, &vCandidate)
                     swap(&kernelColumnSums, &nextColumnSums)
