@@ -88,36 +88,24 @@ struct ConvolutionPlan {
     /// per-run bounds arithmetic (this loop ran 17% of a SmallCNN step in its generic form).
     func im2col(_ image: UnsafePointer<Float>, firstChannel c0: Int, into col: UnsafeMutablePointer<Float>,
                 rowStride: Int) {
-        let g = geometry
-        let (sh, sw) = (g.stride.height, g.stride.width)
-        var row = 0
-        for c in 0..<groupIn {
-            let plane = image + (c0 + c) * height * width
-            for ki in 0..<g.kernel.height {
-                let rowShift = ki * g.dilation.height - g.padding.height
-                let rows = validRows(shift: rowShift)
-                for kj in 0..<g.kernel.width {
-                    let out = col + row * rowStride
-                    let shift = kj * g.dilation.width - g.padding.width
-                    let columns = validColumns(shift: shift)
-                    fillZeros(out, count: rows.lowerBound * outWidth)
-                    fillZeros(out + rows.upperBound * outWidth, count: (outHeight - rows.upperBound) * outWidth)
-                    var source = plane + (rows.lowerBound * sh + rowShift) * width + shift
-                    var line = out + rows.lowerBound * outWidth
-                    for _ in rows {
-                        fillZeros(line, count: columns.lowerBound)
-                        if sw == 1 {
-                            copyFloats(source + columns.lowerBound, into: line + columns.lowerBound,
-                                       count: columns.count)
-                        } else {
-                            for ow in columns { line[ow] = source[ow &* sw] }
-                        }
-                        fillZeros(line + columns.upperBound, count: outWidth - columns.upperBound)
-                        source += sh * width
-                        line += outWidth
-                    }
-                    row += 1
+        let (sh, sw) = (geometry.stride.height, geometry.stride.width)
+        forEachPatchRow(firstChannel: c0) { row, planeOffset, rows, rowShift, columns, shift in
+            let plane = image + planeOffset
+            let out = col + row * rowStride
+            fillZeros(out, count: rows.lowerBound * outWidth)
+            fillZeros(out + rows.upperBound * outWidth, count: (outHeight - rows.upperBound) * outWidth)
+            var source = plane + (rows.lowerBound * sh + rowShift) * width + shift
+            var line = out + rows.lowerBound * outWidth
+            for _ in rows {
+                fillZeros(line, count: columns.lowerBound)
+                if sw == 1 {
+                    copyFloats(source + columns.lowerBound, into: line + columns.lowerBound, count: columns.count)
+                } else {
+                    for ow in columns { line[ow] = source[ow &* sw] }
                 }
+                fillZeros(line + columns.upperBound, count: outWidth - columns.upperBound)
+                source += sh * width
+                line += outWidth
             }
         }
     }
@@ -126,28 +114,38 @@ struct ConvolutionPlan {
     /// `[c0, c0+groupIn)` of `image` (the adjoint of im2col).
     func col2im(_ col: UnsafePointer<Float>, firstChannel c0: Int, into image: UnsafeMutablePointer<Float>,
                 rowStride: Int) {
+        let (sh, sw) = (geometry.stride.height, geometry.stride.width)
+        forEachPatchRow(firstChannel: c0) { row, planeOffset, rows, rowShift, columns, shift in
+            var values = col + row * rowStride + rows.lowerBound * outWidth
+            var line = image + planeOffset + (rows.lowerBound * sh + rowShift) * width + shift
+            for _ in rows {
+                if sw == 1 {
+                    for ow in columns { line[ow] += values[ow] }
+                } else {
+                    for ow in columns { line[ow &* sw] += values[ow] }
+                }
+                values += outWidth
+                line += sh * width
+            }
+        }
+    }
+
+    /// Calls `body(row, planeOffset, rows, rowShift, columns, shift)` for each patch row
+    /// (channel c of `[c0, c0+groupIn)`, kernel offset ki, kj): the offset of the channel's
+    /// plane, the output rows and columns whose input lies inside the image, and the input
+    /// shifts of the kernel offset.
+    private func forEachPatchRow(firstChannel c0: Int,
+                                 _ body: (Int, Int, Range<Int>, Int, Range<Int>, Int) -> Void) {
         let g = geometry
-        let (sh, sw) = (g.stride.height, g.stride.width)
         var row = 0
         for c in 0..<groupIn {
-            let plane = image + (c0 + c) * height * width
+            let planeOffset = (c0 + c) * height * width
             for ki in 0..<g.kernel.height {
                 let rowShift = ki * g.dilation.height - g.padding.height
                 let rows = validRows(shift: rowShift)
                 for kj in 0..<g.kernel.width {
                     let shift = kj * g.dilation.width - g.padding.width
-                    let columns = validColumns(shift: shift)
-                    var values = col + row * rowStride + rows.lowerBound * outWidth
-                    var line = plane + (rows.lowerBound * sh + rowShift) * width + shift
-                    for _ in rows {
-                        if sw == 1 {
-                            for ow in columns { line[ow] += values[ow] }
-                        } else {
-                            for ow in columns { line[ow &* sw] += values[ow] }
-                        }
-                        values += outWidth
-                        line += sh * width
-                    }
+                    body(row, planeOffset, rows, rowShift, validColumns(shift: shift), shift)
                     row += 1
                 }
             }
