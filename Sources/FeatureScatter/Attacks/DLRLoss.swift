@@ -19,19 +19,11 @@ public func crossEntropyPerExample(_ logits: Variable, labels: [Int]) -> Variabl
 /// gradient is the exact gradient wherever the ordering is strict (almost everywhere).
 /// Needs K ≥ 3 classes.
 public func dlrLoss(_ logits: Variable, labels: [Int]) -> Variable {
-    let k = logits.shape[1]
-    precondition(k >= 3, "DLR needs ≥ 3 classes, got \(k)")
-    let z = logits.value
-    var numerator = [Float](repeating: 0, count: z.count), denominator = numerator
-    for (r, y) in labels.enumerated() {
-        let order = sortedClasses(z, row: r)
+    dlrRatio(logits, labels: labels, minimumClasses: 3, name: "DLR") { y, order, _ in
         let other = order[0] == y ? order[1] : order[0]
-        numerator[r * k + y] += 1
-        numerator[r * k + other] -= 1
-        denominator[r * k + order[0]] += 1
-        denominator[r * k + order[2]] -= 1
+        let numerator: [(Int, Float)] = [(y, 1), (other, -1)]
+        return (numerator, [(order[0], 1), (order[2], -1)])
     }
-    return dlrRatio(logits, numerator, denominator)
 }
 
 /// The targeted DLR loss per example `[N]` (Croce & Hein 2020, eq. 6), maximised by the
@@ -41,26 +33,27 @@ public func dlrLoss(_ logits: Variable, labels: [Int]) -> Variable {
 /// ```
 /// Needs K ≥ 4 classes.
 public func targetedDLRLoss(_ logits: Variable, labels: [Int], targets: [Int]) -> Variable {
-    let k = logits.shape[1]
-    precondition(k >= 4, "targeted DLR needs ≥ 4 classes, got \(k)")
-    let z = logits.value
-    var numerator = [Float](repeating: 0, count: z.count), denominator = numerator
-    for (r, y) in labels.enumerated() {
-        let order = sortedClasses(z, row: r)
-        numerator[r * k + y] += 1
-        numerator[r * k + targets[r]] -= 1
-        denominator[r * k + order[0]] += 1
-        denominator[r * k + order[2]] -= 0.5
-        denominator[r * k + order[3]] -= 0.5
+    dlrRatio(logits, labels: labels, minimumClasses: 4, name: "targeted DLR") { y, order, r in
+        let numerator: [(Int, Float)] = [(y, 1), (targets[r], -1)]
+        return (numerator, [(order[0], 1), (order[2], -0.5), (order[3], -0.5)])
     }
-    return dlrRatio(logits, numerator, denominator)
 }
 
-/// `−(Σ_k z_k·a_k) / (Σ_k z_k·b_k + 1e-12)` per row, with selection weights a and b.
-private func dlrRatio(_ logits: Variable, _ a: [Float], _ b: [Float]) -> Variable {
-    let shape = logits.shape
-    let top = sum(logits * Tensor(shape: shape, scalars: a), axis: 1)
-    let bottom = sum(logits * Tensor(shape: shape, scalars: b), axis: 1) + 1e-12
+/// `−(Σ_k z_k·a_k) / (Σ_k z_k·b_k + 1e-12)` per row, with selection weights a and b that
+/// `terms(label, classes by logit, row)` gives as (class, weight) pairs.
+private func dlrRatio(_ logits: Variable, labels: [Int], minimumClasses: Int, name: String,
+                      _ terms: (Int, [Int], Int) -> (numerator: [(Int, Float)], denominator: [(Int, Float)])) -> Variable {
+    let k = logits.shape[1]
+    precondition(k >= minimumClasses, "\(name) needs ≥ \(minimumClasses) classes, got \(k)")
+    let z = logits.value
+    var a = [Float](repeating: 0, count: z.count), b = a
+    for (r, y) in labels.enumerated() {
+        let (numerator, denominator) = terms(y, sortedClasses(z, row: r), r)
+        for (c, weight) in numerator { a[r * k + c] += weight }
+        for (c, weight) in denominator { b[r * k + c] += weight }
+    }
+    let top = sum(logits * Tensor(shape: logits.shape, scalars: a), axis: 1)
+    let bottom = sum(logits * Tensor(shape: logits.shape, scalars: b), axis: 1) + 1e-12
     return -(top / bottom)
 }
 
