@@ -69,7 +69,7 @@ final class GradientTests: XCTestCase {
         checkGradients(inputs: [x]) { sigmoid($0[0]) }
         checkGradients(inputs: [x]) { tanh($0[0]) }
         checkGradients(inputs: [x]) { exp($0[0]) }
-        checkGradients(inputs: [x], step: 1e-3) { clamp($0[0], to: -0.5...0.7) }
+        checkGradients(inputs: [x], step: 1e-3) { $0[0].clamped(to: -0.5...0.7) }
         let positive = randomTensor([3, 5], low: 0.5, high: 3)
         checkGradients(inputs: [positive]) { log($0[0]) }
         checkGradients(inputs: [positive]) { sqrt($0[0]) }
@@ -81,8 +81,8 @@ final class GradientTests: XCTestCase {
         checkGradients(inputs: [x]) { mean($0[0]) }
         checkGradients(inputs: [x]) { sum($0[0], axis: 1) }
         checkGradients(inputs: [x]) { sum($0[0], axis: 2, keepingDimension: true) }
-        checkGradients(inputs: [x]) { reshape($0[0], [4, -1]) }
-        checkGradients(inputs: [randomTensor([3, 4])]) { transpose($0[0]) }
+        checkGradients(inputs: [x]) { $0[0].reshaped([4, -1]) }
+        checkGradients(inputs: [randomTensor([3, 4])]) { $0[0].transposed() }
     }
 
     func testConcatenateGradientSplitsBackToParts() {

@@ -33,8 +33,8 @@ public func batchedMatmul(_ a: Variable, _ b: Variable) -> Variable {
     if sa.count == 2 && sb.count == 2 { return matmul(a, b) }
     if sb.count == 2 {
         // [..., M, K]·[K, N]: one GEMM over the flattened rows.
-        let y = matmul(reshape(a, [-1, sa[sa.count - 1]]), b)
-        return reshape(y, Array(sa.dropLast()) + [sb[1]])
+        let y = matmul(a.reshaped([-1, sa[sa.count - 1]]), b)
+        return y.reshaped(Array(sa.dropLast()) + [sb[1]])
     }
     let batchA = Array(sa.dropLast(2)), batchB = Array(sb.dropLast(2))
     guard let batch = broadcastShape(batchA, batchB) else {
@@ -80,8 +80,8 @@ public func logSoftmax(_ x: Variable, axis: Int) -> Variable {
     order.remove(at: axis)
     order.append(axis)
     let moved = axis == rank - 1 ? x : permute(x, order)
-    let rows = logSoftmax(reshape(moved, [-1, x.shape[axis]]))
-    let back = reshape(rows, moved.shape)
+    let rows = logSoftmax(moved.reshaped([-1, x.shape[axis]]))
+    let back = rows.reshaped(moved.shape)
     guard axis != rank - 1 else { return back }
     var inverse = order
     for (i, p) in order.enumerated() { inverse[p] = i }

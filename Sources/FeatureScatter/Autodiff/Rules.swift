@@ -154,11 +154,13 @@ public func sqrt(_ x: Variable) -> Variable {
     return record("sqrt", [x], y) { g in [g.zipped(with: y) { d, r in d / (2 * r) }] }
 }
 
-/// Clamps to `range`; the gradient passes where the value was inside the range.
-public func clamp(_ x: Variable, to range: ClosedRange<Float>) -> Variable {
-    let (low, high) = (range.lowerBound, range.upperBound)
-    return record("clamp", [x]) { x.value.clamped(to: range) } pullback: { g in
-        [g.zipped(with: x.value) { d, v in v >= low && v <= high ? d : 0 }]
+extension Variable {
+    /// Clamped to `range`; the gradient passes where the value was inside the range.
+    public func clamped(to range: ClosedRange<Float>) -> Variable {
+        let (low, high) = (range.lowerBound, range.upperBound)
+        return record("clamp", [self]) { value.clamped(to: range) } pullback: { [value] g in
+            [g.zipped(with: value) { d, v in v >= low && v <= high ? d : 0 }]
+        }
     }
 }
 
@@ -186,20 +188,22 @@ public func mean(_ x: Variable) -> Variable {
     sum(x) * (1 / Float(max(x.value.count, 1)))
 }
 
-/// The same values with another shape (one dimension may be -1).
-public func reshape(_ x: Variable, _ shape: [Int]) -> Variable {
-    let original = x.shape
-    return record("reshape", [x], x.value.reshaped(shape)) { g in [g.reshaped(original)] }
+extension Variable {
+    /// The same values with another shape (one dimension may be -1).
+    public func reshaped(_ newShape: [Int]) -> Variable {
+        let original = shape
+        return record("reshape", [self], value.reshaped(newShape)) { g in [g.reshaped(original)] }
+    }
+
+    /// The transpose of a rank-2 variable.
+    public func transposed() -> Variable {
+        record("transpose", [self]) { value.transposed() } pullback: { g in [g.transposed()] }
+    }
 }
 
 /// `[N, ...]` flattened to `[N, rest]`.
 public func flatten(_ x: Variable) -> Variable {
-    reshape(x, [x.shape.first ?? 0, -1])
-}
-
-/// The transpose of a rank-2 variable.
-public func transpose(_ x: Variable) -> Variable {
-    record("transpose", [x]) { x.value.transposed() } pullback: { g in [g.transposed()] }
+    x.reshaped([x.shape.first ?? 0, -1])
 }
 
 /// Concatenation along `axis` (channels of NCHW by default).

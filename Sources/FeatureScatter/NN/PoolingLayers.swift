@@ -31,6 +31,6 @@ public final class GlobalAvgPool2d: Module {
     public func callAsFunction(_ x: Variable) -> Variable {
         precondition(x.shape.count == 4, "GlobalAvgPool2d expects [N,C,H,W], got \(x.shape)")
         let (n, c, s) = (x.shape[0], x.shape[1], x.shape[2] * x.shape[3])
-        return sum(reshape(x, [n, c, s]), axis: 2) * (1 / Float(s))
+        return sum(x.reshaped([n, c, s]), axis: 2) * (1 / Float(s))
     }
 }

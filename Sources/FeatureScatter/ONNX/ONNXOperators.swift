@@ -113,8 +113,8 @@ enum ONNXOperators {
             var (x, w) = (try float(0), try float(1))
             let (ra, rb) = (x.shape.count, w.shape.count)
             guard ra >= 1 && rb >= 1 else { throw unsupported("MatMul of scalars", node, opset) }
-            if ra == 1 { x = reshape(x, [1, x.shape[0]]) }
-            if rb == 1 { w = reshape(w, [w.shape[0], 1]) }
+            if ra == 1 { x = x.reshaped([1, x.shape[0]]) }
+            if rb == 1 { w = w.reshaped([w.shape[0], 1]) }
             let (sa, sb) = (x.shape, w.shape)
             guard sa[sa.count - 1] == sb[sb.count - 2],
                   broadcastShape(Array(sa.dropLast(2)), Array(sb.dropLast(2))) != nil else {
@@ -124,7 +124,7 @@ enum ONNXOperators {
             var shape = y.shape
             if rb == 1 { shape.removeLast() }
             if ra == 1 { shape.remove(at: shape.count - (rb == 1 ? 1 : 2)) }
-            if shape != y.shape { y = reshape(y, shape) }
+            if shape != y.shape { y = y.reshaped(shape) }
             return [.float(y)]
 
         case "Conv": return [.float(try ONNXSpatial.conv(node, a, inputs: [try float(0), try float(1), optional(2).map(toFloat)]))]
@@ -246,9 +246,9 @@ enum ONNXOperators {
             let ax = try axis(try a.int("axis", opset < 13 ? 1 : -1), rank: rank)
             let log = node.opType == "LogSoftmax"
             if opset < 13 {
-                let rows = reshape(x, [x.shape[..<ax].reduce(1, *), x.shape[ax...].reduce(1, *)])
+                let rows = x.reshaped([x.shape[..<ax].reduce(1, *), x.shape[ax...].reduce(1, *)])
                 let y = log ? logSoftmax(rows) : softmax(rows, axis: 1)
-                return [.float(reshape(y, x.shape))]
+                return [.float(y.reshaped(x.shape))]
             }
             return [.float(log ? logSoftmax(x, axis: ax) : softmax(x, axis: ax))]
 
@@ -262,7 +262,7 @@ enum ONNXOperators {
                 if let v = optional(2) { high = try toFloat(v).value.scalars.first ?? high }
             }
             if low > high { return [.float(Variable(constant: Tensor(repeating: high, shape: x.shape)))] }
-            return [.float(clamp(x, to: low...high))]
+            return [.float(x.clamped(to: low...high))]
 
         case "ReduceMean":
             let x = try float(0)
@@ -274,7 +274,7 @@ enum ONNXOperators {
             let axes = try Set((raw?.isEmpty ?? true) ? Array(0..<rank) : raw!.map { try axis($0, rank: rank) }).sorted()
             var y = mean(x, axes: axes)
             if try a.int("keepdims", 1) == 0 {
-                y = reshape(y, x.shape.enumerated().filter { !axes.contains($0.offset) }.map(\.element))
+                y = y.reshaped(x.shape.enumerated().filter { !axes.contains($0.offset) }.map(\.element))
             }
             return [.float(y)]
 
@@ -350,7 +350,7 @@ enum ONNXOperators {
 
     static func reshaped(_ value: GraphValue, _ shape: [Int]) throws -> GraphValue {
         switch value {
-        case .float(let v): return .float(v.shape == shape ? v : reshape(v, shape))
+        case .float(let v): return .float(v.shape == shape ? v : v.reshaped(shape))
         case .integer(let t): return .integer(IntegerTensor(shape: shape, values: t.values))
         }
     }

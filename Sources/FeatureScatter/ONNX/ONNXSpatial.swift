@@ -58,7 +58,7 @@ enum ONNXSpatial {
     static func lift(_ x: Variable, _ node: ONNXNode, _ opset: Int) throws -> Variable {
         switch x.shape.count {
         case 4: return x
-        case 3: return reshape(x, [x.shape[0], x.shape[1], 1, x.shape[2]])
+        case 3: return x.reshaped([x.shape[0], x.shape[1], 1, x.shape[2]])
         default: throw ONNXOperators.unsupported("unsupported input of rank \(x.shape.count) (only 1-D and 2-D spatial)", node, opset)
         }
     }
@@ -94,14 +94,14 @@ enum ONNXSpatial {
     }
 
     static func restore(_ y: Variable, rank: Int) -> Variable {
-        rank == 3 ? reshape(y, [y.shape[0], y.shape[1], y.shape[3]]) : y
+        rank == 3 ? y.reshaped([y.shape[0], y.shape[1], y.shape[3]]) : y
     }
 
     static func conv(_ node: ONNXNode, _ a: Attributes, inputs: [Variable?]) throws -> Variable {
         let x = inputs[0]!, w = inputs[1]!, rank = x.shape.count
         let x4 = try lift(x, node, a.opset)
         guard w.shape.count == rank else { throw ONNXOperators.unsupported("weight \(w.shape) for input \(x.shape)", node, a.opset) }
-        let w4 = rank == 3 ? reshape(w, [w.shape[0], w.shape[1], 1, w.shape[2]]) : w
+        let w4 = rank == 3 ? w.reshaped([w.shape[0], w.shape[1], 1, w.shape[2]]) : w
         let groups = try a.int("group", 1)
         guard groups >= 1, x.shape[1] == w.shape[1] * groups, w.shape[0] % groups == 0 else {
             throw ONNXOperators.unsupported("channels \(x.shape[1]) and weight \(w.shape) do not fit group=\(groups)", node, a.opset)
@@ -175,10 +175,10 @@ enum ONNXSpatial {
         let trainingMode = a.opset >= 14 ? try a.int("training_mode", 0) != 0 : false
         let training = context.mode == .training || trainingMode
         let rest = x.shape[2...].reduce(1, *)
-        let x4 = reshape(x, [x.shape[0], c, rest, 1])
+        let x4 = x.reshaped([x.shape[0], c, rest, 1])
         let result = batchNorm(x4, gamma: scale, beta: bias, runningMean: mean.scalars, runningVariance: variance.scalars,
                                epsilon: epsilon, batchStatistics: training)
-        let y = reshape(result.output, x.shape)
+        let y = result.output.reshaped(x.shape)
         guard training else { return [.float(y)] }
         // running = momentum·running + (1 − momentum)·batch (ONNX's convention).
         let m = Float(x.shape[0] * rest)
