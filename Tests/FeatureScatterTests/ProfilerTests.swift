@@ -22,9 +22,15 @@ final class ProfilerTests: XCTestCase {
     }
 
     func testNothingIsRecordedWhileStopped() {
+        Profiler.start()
         _ = Profiler.stop()
         _ = relu(Variable(constant: randomTensor([4])))
+        XCTAssert(Profiler.stop().entries.isEmpty, "an op was recorded after stop()")
+    }
+
+    func testOpsAreRecordedWhileStarted() {
         Profiler.start()
-        XCTAssert(Profiler.stop().entries.isEmpty)
+        _ = relu(Variable(constant: randomTensor([4])))
+        XCTAssertEqual(Profiler.stop().entries.first { $0.op == "relu" }?.calls, 1)
     }
 }

@@ -32,13 +32,6 @@ public struct ONNXGraphBuilder {
         return n
     }
 
-    /// Adds an int64 initializer and returns its name.
-    public mutating func integerInitializer(_ prefix: String, shape: [Int], _ values: [Int64]) -> String {
-        let n = name(prefix)
-        integerInitializers.append((n, shape, values))
-        return n
-    }
-
     /// Adds a node with one output and returns the output's name.
     @discardableResult
     public mutating func node(_ op: String, _ inputs: [String], attributes: [String: ONNXAttribute] = [:]) -> String {
