@@ -307,11 +307,13 @@ typedef struct fsc_eval_config {
     fsc_norm norm;                /* default FSC_NORM_LINF */
     float epsilon;                /* default 0.1 */
     const char *attacks;          /* comma-separated names as in `fscatter eval --attacks`: fgsm, fgsm-rs,
-                                     pgd<k>, cw<k>, apgd-ce, apgd-dlr, apgd-t, square[<queries>], noise;
-                                     each runs on every correctly classified image; default
-                                     "fgsm,pgd20,cw20,apgd-ce"; the caller keeps the string alive */
-    const char *worst_case;       /* further attacks run only on images still robust, for the
-                                     per-example worst case (AutoAttack: "apgd-ce,apgd-t,square");
+                                     pgd<k>, cw<k>, apgd-ce, apgd-dlr, apgd-t, square[<queries>], noise,
+                                     or the suites paper and autoattack; each runs on every correctly
+                                     classified image; default "fgsm,pgd20,cw20,apgd-ce"; the caller
+                                     keeps the string alive */
+    const char *worst_case;       /* further attacks run after `attacks`, only on images still robust,
+                                     for the per-example worst case ("autoattack" = apgd-ce, apgd-t and,
+                                     under L-inf, square); none run when `attacks` is empty;
                                      NULL or "" = none; default NULL */
     int64_t limit;                /* evaluate the first `limit` examples, 0 = all; default 1000 */
     int32_t batch_size;           /* images per attack batch; default 250 */
@@ -352,7 +354,7 @@ typedef struct fsc_trainer_config {
     size_t struct_size;           /* sizeof(fsc_trainer_config) */
     fsc_method method;            /* default FSC_METHOD_FEATURE_SCATTERING */
     float epsilon;                /* L-inf budget in [0,1] pixel units; default 0.1 */
-    int32_t attack_steps;         /* perturbation steps; 0 = method default (madry 7, trades 10, else 1) */
+    int32_t attack_steps;         /* perturbation steps, <= 10000; 0 = method default (madry 7, trades 10, else 1) */
     float attack_step_size;       /* 0 = method default (madry/trades eps/4, else eps) */
     float label_smoothing;        /* delta in [0,1); < 0 = method default (0.5 scattering/random/supervised, else 0) */
     fsc_ot_config ot;             /* feature scattering's OT: defaults reg 0.01, 100 iterations */
@@ -364,7 +366,7 @@ typedef struct fsc_trainer_config {
     float learning_rate;          /* default 0.05 */
     float momentum;               /* default 0.9 */
     float weight_decay;           /* default 2e-4 */
-    int32_t decay_epochs[4];      /* lr x0.1 at these epochs; 0 = unused; default none */
+    int32_t decay_epochs[4];      /* lr x0.1 at these epochs (each >= 1); 0 = unused; default {60, 90, 0, 0} */
     uint64_t seed;                /* fixes data order and all randomness; default 0 */
     int32_t nesterov;             /* 1 = Nesterov momentum; default 0 */
     int32_t cosine_schedule;      /* 1 = cosine annealing over epochs; default 0 */

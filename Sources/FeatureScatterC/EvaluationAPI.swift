@@ -17,15 +17,17 @@ final class ReportBox {
 @_cdecl("fsc_eval_config_default")
 public func fsc_eval_config_default(_ config: UnsafeMutablePointer<fsc_eval_config>?) -> fsc_status {
     guarded("fsc_eval_config_default") {
+        let request = EvaluationRequest(threat: .default)
         try required(config, "config").pointee = fsc_eval_config(
-            struct_size: MemoryLayout<fsc_eval_config>.size, norm: FSC_NORM_LINF, epsilon: 0.1,
-            attacks: defaultEvaluationAttacks, worst_case: nil, limit: 1000, batch_size: 250, seed: 0)
+            struct_size: MemoryLayout<fsc_eval_config>.size, norm: normTable.c(request.threat.norm),
+            epsilon: request.threat.epsilon, attacks: defaultEvaluationAttacks, worst_case: nil,
+            limit: Int64(EvaluationRequest.defaultLimit), batch_size: Int32(request.batchSize), seed: request.seed)
     }
 }
 
 /// The default attack list, a static C string.
 private let defaultEvaluationAttacks: UnsafePointer<CChar> = {
-    UnsafePointer(strdup("fgsm,pgd20,cw20,apgd-ce")!)
+    UnsafePointer(strdup(EvaluationRequest.quickAttacks.joined(separator: ","))!)
 }()
 
 /// The names in a caller's comma-separated list (NULL = none).
@@ -34,34 +36,30 @@ private func attackNames(_ list: UnsafePointer<CChar>?) -> [String] {
     return String(cString: list).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
 }
 
+/// The engine's request of a caller's config (limit 0 = every image).
+private func evaluationRequest(_ c: fsc_eval_config) throws -> EvaluationRequest {
+    guard c.struct_size >= MemoryLayout<fsc_eval_config>.size else {
+        throw BoundaryError.invalid("fsc_eval_config.struct_size = \(c.struct_size) is smaller than \(MemoryLayout<fsc_eval_config>.size); fill it with fsc_eval_config_default")
+    }
+    guard c.limit >= 0 else { throw BoundaryError.invalid("limit = \(c.limit) is negative") }
+    var request = EvaluationRequest(threat: try ThreatModel(norm: try normTable.engine(c.norm, "norm"), epsilon: c.epsilon))
+    request.attacks = attackNames(c.attacks)
+    request.worstCase = attackNames(c.worst_case)
+    request.limit = c.limit == 0 ? nil : Int(min(c.limit, Int64(Int32.max)))
+    request.batchSize = Int(c.batch_size)
+    request.seed = c.seed
+    return request
+}
+
 @_cdecl("fsc_evaluate")
 public func fsc_evaluate(_ model: OpaquePointer?, _ dataset: OpaquePointer?, _ config: UnsafePointer<fsc_eval_config>?,
                          _ report: UnsafeMutablePointer<OpaquePointer?>?) -> fsc_status {
     guarded("fsc_evaluate") {
         let box = try HandleRegistry.lookup(model, as: ModelBox.self, "model")
         let data = try HandleRegistry.lookup(dataset, as: DatasetBox.self, "dataset").dataset
-        let c = try required(config, "config").pointee
+        let request = try evaluationRequest(try required(config, "config").pointee)
         let out = try required(report, "report")
-        guard c.struct_size >= MemoryLayout<fsc_eval_config>.size else {
-            throw BoundaryError.invalid("fsc_eval_config.struct_size = \(c.struct_size) is smaller than \(MemoryLayout<fsc_eval_config>.size); fill it with fsc_eval_config_default")
-        }
-        let threat = try norm(c.norm)
-        guard c.epsilon.isFinite, c.epsilon >= 0 else { throw BoundaryError.invalid("epsilon = \(c.epsilon) must be finite and ≥ 0") }
-        guard c.limit >= 0 else { throw BoundaryError.invalid("limit = \(c.limit) is negative") }
-        guard c.batch_size >= 1, c.batch_size <= 1 << 16 else { throw BoundaryError.invalid("batch_size = \(c.batch_size) is not in 1...65536") }
-        guard data.imageShape == box.spec.inputShape, data.classes == box.spec.classes else {
-            throw BoundaryError.shape("data \(data.imageShape) with \(data.classes) classes does not fit the model's \(box.spec.inputShape) with \(box.spec.classes)")
-        }
-        let attacks = try attackNames(c.attacks).map { try AttackCatalog.make($0, epsilon: c.epsilon, norm: threat) }
-        let worstCase = try attackNames(c.worst_case).map { try AttackCatalog.make($0, epsilon: c.epsilon, norm: threat) }
-        let test = data.prefix(c.limit == 0 ? nil : Int(min(c.limit, Int64(Int32.max))))
-        let evaluation = try RobustnessEvaluation(attacks: attacks, worstCaseAttacks: worstCase, batchSize: Int(c.batch_size),
-                                                  seed: c.seed)
-        var result = try evaluation.run(box.model, images: test.images, labels: test.labels)
-        result.model = box.spec.architecture
-        result.epsilon = Double("\(c.epsilon)") ?? Double(c.epsilon)
-        result.norm = threat.rawValue
-        if !result.attacks.isEmpty { result.checkGradientMasking(box.model, images: test.images, labels: test.labels) }
+        let result = try evaluate(box.model, spec: box.spec, on: data, request: request)
         store(try ReportBox(report: result), into: out)
     }
 }

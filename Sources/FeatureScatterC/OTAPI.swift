@@ -13,10 +13,11 @@ public func fsc_ot_config_default(_ config: UnsafeMutablePointer<fsc_ot_config>?
 /// The documented defaults.
 func defaultOTConfig() -> fsc_ot_config {
     let options = OTOptions()
-    return fsc_ot_config(struct_size: MemoryLayout<fsc_ot_config>.size, solver: FSC_OT_SINKHORN, matching: FSC_MATCHING_OT,
+    return fsc_ot_config(struct_size: MemoryLayout<fsc_ot_config>.size, solver: solverTable.c(options.solver),
+                         matching: matchingTable.c(ScatteringObjective().matching),
                          regularization: options.regularization, max_iterations: Int32(options.maxIterations),
                          tolerance: options.tolerance, ipot_beta: options.proximalBeta,
-                         ipot_inner: Int32(options.innerIterations), epsilon_scaling: 0)
+                         ipot_inner: Int32(options.innerIterations), epsilon_scaling: options.epsilonScaling ? 1 : 0)
 }
 
 /// Engine options and matching from a caller's config (NULL = defaults), checked.
@@ -25,16 +26,11 @@ func otOptions(_ config: UnsafePointer<fsc_ot_config>?) throws -> (OTOptions, OT
     guard c.struct_size >= MemoryLayout<fsc_ot_config>.size else {
         throw BoundaryError.invalid("fsc_ot_config.struct_size = \(c.struct_size) is smaller than \(MemoryLayout<fsc_ot_config>.size); fill it with fsc_ot_config_default")
     }
-    let solvers: [OTSolver] = [.sinkhorn, .sinkhornLog, .sinkhornScaling, .ipot, .exact]
-    let matchings: [OTMatching] = [.ot, .uniform, .identity]
-    let solverIndex = Int(c.solver.rawValue), matchingIndex = Int(c.matching.rawValue)
-    guard solvers.indices.contains(solverIndex) else { throw BoundaryError.invalid("solver = \(solverIndex) is not an fsc_ot_solver") }
-    guard matchings.indices.contains(matchingIndex) else { throw BoundaryError.invalid("matching = \(matchingIndex) is not an fsc_ot_matching") }
-    let options = OTOptions(solver: solvers[solverIndex], regularization: c.regularization,
+    let options = OTOptions(solver: try solverTable.engine(c.solver, "solver"), regularization: c.regularization,
                             maxIterations: Int(c.max_iterations), tolerance: c.tolerance, proximalBeta: c.ipot_beta,
                             innerIterations: Int(c.ipot_inner), epsilonScaling: c.epsilon_scaling != 0)
     try options.validate()
-    return (options, matchings[matchingIndex])
+    return (options, try matchingTable.engine(c.matching, "matching"))
 }
 
 /// Writes a solver result into a caller's report (if given).
@@ -79,17 +75,14 @@ public func fsc_ot_distance(_ x: UnsafePointer<Float>?, _ n: Int64, _ y: UnsafeP
             throw BoundaryError.shape("problem of \(rows)x\(cols) points in \(dims) dimensions is too large")
         }
         let out = try required(distance, "distance")
-        let costs: [CostFunction] = [.cosine, .squaredEuclidean, .euclidean]
-        let modes: [OTGradientMode] = [.unrolled, .envelope]
-        guard costs.indices.contains(Int(cost.rawValue)) else { throw BoundaryError.invalid("cost = \(cost.rawValue) is not an fsc_cost") }
-        guard modes.indices.contains(Int(gradMode.rawValue)) else { throw BoundaryError.invalid("grad_mode = \(gradMode.rawValue) is not an fsc_grad_mode") }
+        let groundCost = try costTable.engine(cost, "cost"), mode = try gradientModeTable.engine(gradMode, "grad_mode")
         let (options, matching) = try otOptions(config)
         let xs = Tensor(shape: [rows, dims], scalars: try readFiniteFloats(x, count: rows * dims, name: "x"))
         let ys = Tensor(shape: [cols, dims], scalars: try readFiniteFloats(y, count: cols * dims, name: "y"))
         let tape = Tape(mode: .inference, parameterGradients: false)
         let xv = tape.input(xs, requiresGradient: gradX != nil), yv = tape.input(ys, requiresGradient: gradY != nil)
-        let (value, result) = try transportDistance(xv, yv, cost: costs[Int(cost.rawValue)], matching: matching,
-                                                    options: options, gradient: modes[Int(gradMode.rawValue)])
+        let (value, result) = try transportDistance(xv, yv, cost: groundCost, matching: matching, options: options,
+                                                    gradient: mode)
         out.pointee = Double(value.value.scalar)
         try fill(report, result)
         if gradX != nil || gradY != nil {

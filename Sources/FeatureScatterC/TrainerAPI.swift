@@ -11,68 +11,47 @@ public func fsc_trainer_config_default(_ config: UnsafeMutablePointer<fsc_traine
     }
 }
 
-/// The documented defaults.
+/// The documented defaults: the engine's recipe and configuration.
 func defaultTrainerConfig() -> fsc_trainer_config {
+    let recipe = TrainingRecipe(), configuration = TrainingConfiguration()
     var c = fsc_trainer_config()
     c.struct_size = MemoryLayout<fsc_trainer_config>.size
-    c.method = FSC_METHOD_FEATURE_SCATTERING
-    c.epsilon = 0.1
+    c.method = methodTable.c(recipe.method)
+    c.epsilon = recipe.epsilon
     c.attack_steps = 0
     c.attack_step_size = 0
     c.label_smoothing = -1
     c.ot = defaultOTConfig()
-    c.cost = FSC_COST_COSINE
-    c.grad_mode = FSC_GRAD_UNROLLED
-    c.trades_beta = 6
-    c.epochs = 10
-    c.batch_size = 128
-    c.learning_rate = 0.05
-    c.momentum = 0.9
-    c.weight_decay = 2e-4
-    c.seed = 0
+    c.cost = costTable.c(recipe.scattering.cost)
+    c.grad_mode = gradientModeTable.c(recipe.scattering.gradientMode)
+    c.trades_beta = recipe.tradesBeta
+    c.epochs = Int32(configuration.epochs)
+    c.batch_size = Int32(configuration.batchSize)
+    c.learning_rate = configuration.learningRate
+    c.momentum = configuration.momentum
+    c.weight_decay = configuration.weightDecay
+    let decay = configuration.decayEpochs.map(Int32.init) + [0, 0, 0, 0]
+    c.decay_epochs = (decay[0], decay[1], decay[2], decay[3])
+    c.seed = configuration.seed
     return c
 }
 
-/// The engine's method and configuration from a caller's config, checked.
-func trainingSetup(_ config: UnsafePointer<fsc_trainer_config>?) throws -> (any TrainingMethod, TrainingConfiguration) {
+/// The engine's recipe and configuration from a caller's config (0 or a negative smoothing = the method's default).
+func trainingSetup(_ config: UnsafePointer<fsc_trainer_config>?) throws -> (TrainingRecipe, TrainingConfiguration) {
     let c = try required(config, "config").pointee
     guard c.struct_size >= MemoryLayout<fsc_trainer_config>.size else {
         throw BoundaryError.invalid("fsc_trainer_config.struct_size = \(c.struct_size) is smaller than \(MemoryLayout<fsc_trainer_config>.size); fill it with fsc_trainer_config_default")
     }
     var ot = c.ot
     let (transport, matching) = try withUnsafePointer(to: &ot) { try otOptions($0) }
-    let costs: [CostFunction] = [.cosine, .squaredEuclidean, .euclidean]
-    let modes: [OTGradientMode] = [.unrolled, .envelope]
-    guard costs.indices.contains(Int(c.cost.rawValue)) else { throw BoundaryError.invalid("cost = \(c.cost.rawValue) is not an fsc_cost") }
-    guard modes.indices.contains(Int(c.grad_mode.rawValue)) else { throw BoundaryError.invalid("grad_mode = \(c.grad_mode.rawValue) is not an fsc_grad_mode") }
-    guard c.attack_steps >= 0 && c.attack_steps <= 10_000 else { throw BoundaryError.invalid("attack_steps = \(c.attack_steps) is not in 0...10000") }
-    guard c.attack_step_size.isFinite, c.attack_step_size >= 0 else { throw BoundaryError.invalid("attack_step_size = \(c.attack_step_size) must be ≥ 0") }
-    guard c.label_smoothing.isFinite, c.label_smoothing < 1 else { throw BoundaryError.invalid("label_smoothing = \(c.label_smoothing) must be < 1") }
-    let steps = c.attack_steps == 0 ? nil : Int(c.attack_steps)
-    let stepSize = c.attack_step_size == 0 ? nil : c.attack_step_size
-    let smoothing = c.label_smoothing < 0 ? nil : c.label_smoothing
-    let method: any TrainingMethod
-    switch c.method {
-    case FSC_METHOD_STANDARD:
-        method = try PerturbationTraining.standard(labelSmoothing: smoothing ?? 0)
-    case FSC_METHOD_MADRY:
-        method = try PerturbationTraining.madry(epsilon: c.epsilon, stepSize: stepSize, steps: steps ?? 7,
-                                                labelSmoothing: smoothing ?? 0)
-    case FSC_METHOD_FEATURE_SCATTERING:
-        let attack = try FeatureScatteringAttack(epsilon: c.epsilon, stepSize: stepSize, steps: steps ?? 1,
-                                                 cost: costs[Int(c.cost.rawValue)], matching: matching,
-                                                 transport: transport, gradientMode: modes[Int(c.grad_mode.rawValue)])
-        method = try PerturbationTraining.featureScattering(attack, labelSmoothing: smoothing ?? 0.5)
-    case FSC_METHOD_RANDOM:
-        method = try PerturbationTraining.random(epsilon: c.epsilon, labelSmoothing: smoothing ?? 0.5)
-    case FSC_METHOD_SUPERVISED:
-        method = try PerturbationTraining.supervised(epsilon: c.epsilon, stepSize: stepSize, steps: steps ?? 1,
-                                                     labelSmoothing: smoothing ?? 0.5)
-    case FSC_METHOD_TRADES:
-        method = try TRADESTraining(epsilon: c.epsilon, stepSize: stepSize, steps: steps ?? 10, beta: c.trades_beta)
-    default:
-        throw BoundaryError.invalid("method = \(c.method.rawValue) is not an fsc_method")
-    }
+    var recipe = TrainingRecipe(method: try methodTable.engine(c.method, "method"), epsilon: c.epsilon,
+                                attackSteps: c.attack_steps == 0 ? nil : Int(c.attack_steps),
+                                attackStepSize: c.attack_step_size == 0 ? nil : c.attack_step_size,
+                                labelSmoothing: c.label_smoothing < 0 ? nil : c.label_smoothing)
+    recipe.scattering = ScatteringObjective(cost: try costTable.engine(c.cost, "cost"), matching: matching,
+                                            transport: transport,
+                                            gradientMode: try gradientModeTable.engine(c.grad_mode, "grad_mode"))
+    recipe.tradesBeta = c.trades_beta
     var configuration = TrainingConfiguration()
     configuration.epochs = Int(c.epochs)
     configuration.batchSize = Int(c.batch_size)
@@ -80,15 +59,11 @@ func trainingSetup(_ config: UnsafePointer<fsc_trainer_config>?) throws -> (any 
     configuration.momentum = c.momentum
     configuration.weightDecay = c.weight_decay
     configuration.decayEpochs = [c.decay_epochs.0, c.decay_epochs.1, c.decay_epochs.2, c.decay_epochs.3]
-        .filter { $0 > 0 }.map(Int.init)
+        .filter { $0 != 0 }.map(Int.init)
     configuration.seed = c.seed
     configuration.nesterov = c.nesterov != 0
-    configuration.cosineSchedule = c.cosine_schedule != 0
-    guard configuration.epochs <= 100_000, configuration.batchSize <= 1 << 20 else {
-        throw BoundaryError.invalid("epochs (\(c.epochs)) or batch_size (\(c.batch_size)) is absurdly large")
-    }
-    try configuration.validate()
-    return (method, configuration)
+    configuration.scheduleShape = c.cosine_schedule != 0 ? .cosine : .piecewise
+    return (recipe, configuration)
 }
 
 @_cdecl("fsc_trainer_create")
@@ -97,8 +72,8 @@ public func fsc_trainer_create(_ model: OpaquePointer?, _ config: UnsafePointer<
     guarded("fsc_trainer_create") {
         let out = try required(trainer, "trainer")
         let box = try HandleRegistry.lookup(model, as: ModelBox.self, "model")
-        let (method, configuration) = try trainingSetup(config)
-        let engine = try Trainer(model: box.model, spec: box.spec, method: method, configuration: configuration)
+        let (recipe, configuration) = try trainingSetup(config)
+        let engine = try Trainer(model: box.model, spec: box.spec, recipe: recipe, configuration: configuration)
         store(TrainerBox(trainer: engine, model: box), into: out)
     }
 }
@@ -132,18 +107,9 @@ public func fsc_trainer_train(_ trainer: OpaquePointer?, _ train: OpaquePointer?
                                  images_per_second: p.imagesPerSecond, seconds_remaining: p.secondsRemaining)
             return progress(&c, user) == 0
         }
-        var last: Double?
-        if let outDirectory {
-            let summary = try runTraining(box.trainer, train: trainData, test: testData ?? trainData.prefix(0),
-                                          datasetName: "caller", directory: String(cString: outDirectory),
-                                          progress: report)
-            last = testData == nil ? nil : summary.testAccuracy
-        } else {
-            while box.trainer.epoch < box.trainer.configuration.epochs {
-                last = try box.trainer.trainEpoch(on: trainData, test: testData, progress: report).testAccuracy ?? last
-            }
-        }
-        testAccuracy?.pointee = last ?? .nan
+        let summary = try runTraining(box.trainer, train: trainData, test: testData, datasetName: "caller",
+                                      directory: outDirectory.map { String(cString: $0) }, progress: report)
+        testAccuracy?.pointee = summary.testAccuracy ?? .nan
     }
 }
 

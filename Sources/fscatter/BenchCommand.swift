@@ -25,7 +25,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Timed steps (after one untimed warm-up step).")
     var steps = 10
 
-    @OptionGroup var method: MethodOptions
+    @OptionGroup var recipe: RecipeOptions
 
     @Option(help: "Time this evaluation attack (e.g. pgd20: attack and prediction per batch) instead of training steps.")
     var attack: String?
@@ -51,7 +51,7 @@ struct BenchCommand: ParsableCommand {
                                                         repetitions: steps)) { $1 }
         } else {
             let seconds = try attack.map { try attackSeconds($0, shape: shape) } ?? trainingSeconds(shape: shape)
-            result["method"] = attack ?? method.method
+            result["method"] = attack ?? recipe.method.rawValue
             result["seconds_per_step"] = seconds / Double(steps)
             result["images_per_second"] = Double(batchSize * steps) / seconds
         }
@@ -75,7 +75,7 @@ struct BenchCommand: ParsableCommand {
         config.learningRate = 0.01
         config.evaluateEachEpoch = false
         let spec = ModelSpec(architecture: model, inputShape: shape, classes: classes)
-        let trainer = try Trainer(spec: spec, method: try method.make(), configuration: config)
+        let trainer = try Trainer(spec: spec, recipe: recipe.recipe, configuration: config)
         let (images, labels) = batches(shape: shape)
         let warmUp = try Dataset(images: images.slice(0..<batchSize), labels: Array(labels[0..<batchSize]), classes: classes)
         let measuredSteps = try Dataset(images: images.slice(batchSize..<images.shape[0]), labels: Array(labels[batchSize...]),
@@ -89,7 +89,7 @@ struct BenchCommand: ParsableCommand {
     private func attackSeconds(_ name: String, shape: [Int]) throws -> Double {
         var generator = SeededGenerator(seed: 0)
         let model = try ModelSpec(architecture: model, inputShape: shape, classes: classes).build(using: &generator)
-        let attack = try AttackCatalog.make(name, epsilon: method.epsilon)
+        let attack = try AttackSpec(name: name, threat: ThreatModel(epsilon: recipe.epsilon)).make()
         let (images, labels) = batches(shape: shape)
         func evaluate(_ step: Int) throws {
             let range = (step * batchSize)..<((step + 1) * batchSize)

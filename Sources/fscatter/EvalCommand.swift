@@ -18,32 +18,25 @@ struct EvalCommand: ParsableCommand {
 
     @OptionGroup var data: DataOptions
 
-    @Option(help: "Radius ε of the threat model, in [0,1] pixel units.")
-    var eps: Float = 0.1
+    @OptionGroup var threat: ThreatOptions
 
-    @Option(help: "Threat model: linf or l2.")
-    var norm: String = "linf"
-
-    @Option(help: "Evaluate the first N test images.")
-    var n: Int = 1000
-
-    @Option(help: "Comma-separated attacks: fgsm, fgsm-rs, pgd<k>, cw<k>, apgd-ce, apgd-dlr, apgd-t, square[<queries>], noise.")
+    @Option(help: "Comma-separated attacks: fgsm, fgsm-rs, pgd<k>, cw<k>, apgd-ce, apgd-dlr, apgd-t, square[<queries>], noise, or a suite.")
     var attacks: String?
 
-    @Option(help: "A preset list of attacks: paper (FGSM, PGD10/20/40/100, CW10/20/40/100) or autoattack.")
+    @Option(help: "A suite of attacks: paper (FGSM, PGD10/20/40/100, CW10/20/40/100) or autoattack.")
     var suite: String?
 
     @Option(name: .customLong("worst-case"), help: "Attacks added to the per-example worst case (only on still-robust images), or none.")
-    var worstCase: String = AttackCatalog.autoAttackStandard.joined(separator: ",")
+    var worstCase = "autoattack"
 
     @Option(name: .customLong("transfer-from"), help: "A source checkpoint or .onnx model: adds transfer-pgd20, PGD-20 crafted on it.")
     var transferFrom: String?
 
     @Option(help: "Seed of every attack's randomness.")
-    var seed: UInt64 = 0
+    var seed = defaults.seed
 
     @Option(name: .customLong("batch-size"), help: "Images per attack batch.")
-    var batchSize: Int = 250
+    var batchSize = defaults.batchSize
 
     @Option(name: .customLong("sweep-eps"), help: "Comma-separated ε values for a PGD-20 accuracy-vs-ε sweep.")
     var sweepEps: String?
@@ -54,64 +47,45 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Write the JSON report here.")
     var out: String?
 
+    private static let defaults = EvaluationRequest(threat: .default)
+
     func validate() throws {
-        if n < 1 { throw ValidationError("--n must be ≥ 1, got \(n)") }
-        if batchSize < 1 { throw ValidationError("--batch-size must be ≥ 1, got \(batchSize)") }
         if attacks != nil && suite != nil { throw ValidationError("give --attacks or --suite, not both") }
-        if let suite, AttackCatalog.suites[suite] == nil {
-            throw ValidationError("unknown suite '\(suite)'; known: \(AttackCatalog.suites.keys.sorted().joined(separator: ", "))")
-        }
-        if Norm(rawValue: norm) == nil { throw ValidationError("--norm must be linf or l2, got \(norm)") }
     }
 
     func run() throws {
         data.applyThreads()
-        let test = try data.load(.test, subset: data.testSubset).prefix(n)
-        let (model, architecture) = try source.load(imageShape: test.imageShape)
-        let threatNorm = Norm(rawValue: norm)!
-        var attackList = try names(attacks ?? suite.flatMap { AttackCatalog.suites[$0]?.joined(separator: ",") })
-            .map { try AttackCatalog.make($0, epsilon: eps, norm: threatNorm) }
-        if let transferFrom {
-            let (sourceModel, _) = try loadModel(transferFrom, imageShape: test.imageShape)
-            let inner = try AttackCatalog.make("pgd20", epsilon: eps, norm: threatNorm)
-            attackList.append(TransferAttack(source: sourceModel, attack: inner, sourceDescription: transferFrom))
-        }
-        let extras = attackList.isEmpty ? [] : try names(worstCase == "none" ? nil : worstCase)
-            .filter { threatNorm == .linf || !$0.hasPrefix("square") }
-            .map { try AttackCatalog.make($0, epsilon: eps, norm: threatNorm) }
+        let test = try data.load(.test, subset: data.testSubset)
+        let (model, spec) = try source.load(imageShape: test.imageShape)
+        var request = EvaluationRequest(threat: try threat.threat())
+        request.attacks = try names(attacks ?? suite)
+        request.worstCase = worstCase == "none" ? [] : try names(worstCase)
+        request.transferSources = try transferFrom.map { path in
+            [TransferSource(model: try loadModel(path, imageShape: test.imageShape).0, description: path)]
+        } ?? []
+        request.limit = threat.n
+        request.batchSize = batchSize
+        request.seed = seed
+        request.epsilonSweep = try sweepEps.map(floats) ?? []
+        request.stepsSweep = try sweepSteps.map(ints) ?? []
+        request.checkpoint = source.path
+        request.datasetName = data.dataset
         var display = ProgressDisplay()
-        let evaluation = try RobustnessEvaluation(attacks: attackList, worstCaseAttacks: extras, batchSize: batchSize,
-                                                  seed: seed, progress: { display.show($0) })
-        var report = try evaluation.run(model, images: test.images, labels: test.labels)
-        report.checkpoint = source.path
-        report.model = architecture
-        report.dataset = data.dataset
-        report.epsilon = Double("\(eps)") ?? Double(eps)
-        report.norm = threatNorm.rawValue
-        if let sweepEps {
-            report.sweeps.append(try evaluation.epsilonSweep(model, images: test.images, labels: test.labels,
-                                                             epsilons: try floats(sweepEps), norm: threatNorm))
-        }
-        if let sweepSteps {
-            report.sweeps.append(try evaluation.stepsSweep(model, images: test.images, labels: test.labels, epsilon: eps,
-                                                           steps: try ints(sweepSteps), norm: threatNorm))
-        }
+        let report = try evaluate(model, spec: spec, on: test, request: request, progress: { display.show($0) })
         display.finishEvaluation()
-        let ranSomething = !report.attacks.isEmpty || !report.sweeps.isEmpty
-        if ranSomething { report.checkGradientMasking(model, images: test.images, labels: test.labels) }
         let json = try report.json()
         if let out { try json.write(to: URL(fileURLWithPath: out)) }
-        if ranSomething {
-            print(report.markdownTable())
-            for flag in report.gradientMasking where flag.status != "flagged" {
-                print("- \(flag.check): \(flag.status) (\(flag.detail))")
-            }
-            for sweep in report.sweeps {
-                print("- sweep over \(sweep.parameter): " + sweep.points.map {
-                    String(format: "%g → %.1f%%", $0.value, $0.accuracy) }.joined(separator: ", "))
-            }
-        } else {
+        guard !report.attacks.isEmpty || !report.sweeps.isEmpty else {
             print(String(decoding: json, as: UTF8.self))
+            return
+        }
+        print(report.markdownTable())
+        for flag in report.gradientMasking where flag.status != "flagged" {
+            print("- \(flag.check): \(flag.status) (\(flag.detail))")
+        }
+        for sweep in report.sweeps {
+            print("- sweep over \(sweep.parameter): " + sweep.points.map {
+                String(format: "%g → %.1f%%", $0.value, $0.accuracy) }.joined(separator: ", "))
         }
     }
 }

@@ -15,7 +15,7 @@ struct ExportCommand: ParsableCommand {
     var onnx: String
 
     @Option(help: "ai.onnx opset to write (13–17).")
-    var opset = 17
+    var opset = ONNXExportOptions().opset
 
     @Option(help: "Optional .npy batch to run through the model in inference mode (with --output).")
     var input: String?

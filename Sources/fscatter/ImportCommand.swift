@@ -12,7 +12,7 @@ struct ImportCommand: ParsableCommand {
     var onnx: String
 
     @Option(name: .customLong("max-tensor-elements"), help: "Refuse tensors larger than this many elements.")
-    var maxTensorElements = 1 << 26
+    var maxTensorElements = ONNXImportOptions().limits.maxTensorElements
 
     @Flag(help: "Print the summary as JSON.")
     var json = false

@@ -17,23 +17,23 @@ struct ModelOptions: ParsableArguments {
     /// The path given, for reports.
     var path: String { checkpoint ?? onnx ?? "" }
 
-    /// The model and its architecture name, checked against the data's image shape.
-    func load(imageShape: [Int]) throws -> (any Module, String) {
+    /// The model and its spec, checked against the data's image shape.
+    func load(imageShape: [Int]) throws -> (any Module, ModelSpec) {
         try loadModel(path, imageShape: imageShape)
     }
 }
 
 /// The model in a checkpoint, or in an ONNX file when `path` ends in `.onnx`, checked against
 /// the data's image shape.
-func loadModel(_ path: String, imageShape: [Int]) throws -> (any Module, String) {
+func loadModel(_ path: String, imageShape: [Int]) throws -> (any Module, ModelSpec) {
     if path.lowercased().hasSuffix(".onnx") {
         let (graph, spec) = try importONNXClassifier(contentsOf: path, imageShape: imageShape)
-        return (graph, spec.architecture)
+        return (graph, spec)
     }
     let saved = try Checkpoint.read(from: path)
     let spec = saved.header.model
     guard imageShape == spec.inputShape else {
         throw FSCError.shapeMismatch("\(path) expects images \(spec.inputShape), the data has \(imageShape)")
     }
-    return (try saved.makeModel(), spec.architecture)
+    return (try saved.makeModel(), spec)
 }

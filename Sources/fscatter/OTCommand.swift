@@ -4,31 +4,28 @@ import ArgumentParser
 import FeatureScatter
 import Foundation
 
-extension OTSolver: ExpressibleByArgument {}
-extension OTMatching: ExpressibleByArgument {}
-extension OTGradientMode: ExpressibleByArgument {}
-extension CostFunction: ExpressibleByArgument {}
-
 /// `fscatter ot`: reads `C` (or `X`, `Y`), solves, prints one JSON object, writes outputs.
 ///
 /// Exit status: 0 on success; 2 on bad input (the `FSCError` description goes to stderr).
 struct OTCommand: ParsableCommand {
+    private static let defaults = OTOptions()
+
     static let configuration = CommandConfiguration(
         commandName: "ot", abstract: "Solve an optimal-transport problem")
 
     @Option(help: "Cost matrix C.npy, [n, m].") var cost: String?
     @Option(help: "Source features X.npy, [n, d] (with --y).") var x: String?
     @Option(help: "Target features Y.npy, [m, d] (with --x).") var y: String?
-    @Option(help: "Ground cost for --x/--y: cosine, sqeuclidean or euclidean.") var costFunction: CostFunction = .cosine
+    @Option(help: "Ground cost for --x/--y.") var costFunction = ScatteringObjective().cost
     @Option(help: "Source weights a.npy, [n] (default uniform).") var a: String?
     @Option(help: "Target weights b.npy, [m] (default uniform).") var b: String?
-    @Option(help: "sinkhorn, sinkhorn-log, sinkhorn-scaling, ipot or exact.") var solver: OTSolver = .sinkhorn
-    @Option(help: "ot, uniform or identity.") var matching: OTMatching = .ot
-    @Option(help: "Entropic regularisation ε.") var reg: Double = 0.01
-    @Option(help: "Iteration cap (IPOT: outer iterations).") var maxIter: Int = 100
-    @Option(help: "Marginal-violation tolerance (0 = run all iterations).") var tol: Double = 1e-9
-    @Option(help: "IPOT proximal parameter β.") var ipotBeta: Double = 1
-    @Option(help: "IPOT inner iterations.") var ipotInner: Int = 1
+    @Option(help: "The solver.") var solver = defaults.solver
+    @Option(help: "The matching.") var matching = ScatteringObjective().matching
+    @Option(help: "Entropic regularisation ε.") var reg = defaults.regularization
+    @Option(help: "Iteration cap (IPOT: outer iterations).") var maxIter = defaults.maxIterations
+    @Option(help: "Marginal-violation tolerance (0 = run all iterations).") var tol = defaults.tolerance
+    @Option(help: "IPOT proximal parameter β.") var ipotBeta = defaults.proximalBeta
+    @Option(help: "IPOT inner iterations.") var ipotInner = defaults.innerIterations
     @Flag(help: "Warm-start Sinkhorn by ε-scaling.") var epsilonScaling = false
     @Option(help: "Gradient of D = <T, C>: envelope or unrolled.") var grad: OTGradientMode?
     @Option(help: "Write the plan to this .npy file.") var outPlan: String?

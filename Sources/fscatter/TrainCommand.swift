@@ -8,7 +8,7 @@ struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train", abstract: "Train a model on a data set.")
 
-    @OptionGroup var method: MethodOptions
+    @OptionGroup var recipe: RecipeOptions
 
     @Option(help: "Model: smallcnn, mlp, preactresnet18 or wrn-D-W (e.g. wrn-16-4).")
     var model = "smallcnn"
@@ -23,37 +23,37 @@ struct TrainCommand: ParsableCommand {
     var trainSubset: Int?
 
     @Option(help: "Number of epochs.")
-    var epochs = 10
+    var epochs = defaults.epochs
 
     @Option(name: .customLong("batch-size"), help: "Images per batch.")
-    var batchSize = 128
+    var batchSize = defaults.batchSize
 
     @Option(name: .customLong("lr"), help: "Base learning rate.")
-    var learningRate: Float = 0.05
+    var learningRate = defaults.learningRate
 
     @Option(help: "SGD momentum.")
-    var momentum: Float = 0.9
+    var momentum = defaults.momentum
 
     @Option(name: .customLong("weight-decay"), help: "L2 weight decay (PyTorch semantics).")
-    var weightDecay: Float = 2e-4
+    var weightDecay = defaults.weightDecay
 
     @Flag(help: "Use Nesterov momentum.")
     var nesterov = false
 
-    @Option(help: "Learning-rate schedule: piecewise, cosine or constant.")
-    var schedule = "piecewise"
+    @Option(help: "Learning-rate schedule.")
+    var schedule = defaults.scheduleShape
 
     @Option(name: .customLong("decay-epochs"), help: "Comma-separated epochs where the piecewise schedule multiplies the rate by 0.1.")
-    var decayEpochs = "60,90"
+    var decayEpochs = defaults.decayEpochs.map(String.init).joined(separator: ",")
 
     @Option(name: .customLong("crop-padding"), help: "Random-crop padding in pixels (0 = off).")
-    var cropPadding = 0
+    var cropPadding = defaults.cropPadding
 
     @Flag(name: .customLong("flip"), help: "Random horizontal flips.")
     var horizontalFlip = false
 
     @Option(help: "Seed fixing initialisation, data order and all randomness.")
-    var seed: UInt64 = 0
+    var seed = defaults.seed
 
     @Option(name: .customLong("out"), help: "Output folder for metrics.jsonl, checkpoint.fsc and summary.json.")
     var outputDirectory = "runs/latest"
@@ -64,20 +64,15 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Print a per-op profile of the run (per training batch; forward, backward, SGEMM share) to stderr.")
     var profile = false
 
+    private static let defaults = TrainingConfiguration()
+
     func validate() throws {
-        guard ["piecewise", "cosine", "constant"].contains(schedule) else {
-            throw ValidationError("--schedule must be piecewise, cosine or constant, got \(schedule)")
-        }
         if let trainSubset, trainSubset < 1 { throw ValidationError("--train-subset must be ≥ 1") }
-        guard decayEpochs.split(separator: ",").allSatisfy({ Int($0.trimmingCharacters(in: .whitespaces)) != nil }) else {
-            throw ValidationError("--decay-epochs must be comma-separated integers, got \(decayEpochs)")
-        }
+        _ = try ints(decayEpochs)
     }
 
-    func run() throws {
-        data.applyThreads()
-        let train = try data.load(.train, subset: trainSubset)
-        let test = try data.load(.test, subset: data.testSubset)
+    /// The configuration these flags describe.
+    private func configuration() throws -> TrainingConfiguration {
         var config = TrainingConfiguration()
         config.epochs = epochs
         config.batchSize = batchSize
@@ -85,36 +80,40 @@ struct TrainCommand: ParsableCommand {
         config.momentum = momentum
         config.weightDecay = weightDecay
         config.nesterov = nesterov
-        config.cosineSchedule = schedule == "cosine"
-        config.decayEpochs = schedule == "constant" ? [] : decayEpochs.split(separator: ",").compactMap {
-            Int($0.trimmingCharacters(in: .whitespaces))
-        }
+        config.scheduleShape = schedule
+        config.decayEpochs = try ints(decayEpochs)
         config.cropPadding = cropPadding
         config.horizontalFlip = horizontalFlip
         config.seed = seed
-        let directory = resume ?? outputDirectory
-        let saved = try resume.map { try Checkpoint.read(from: $0 + "/checkpoint.fsc") }
-        let trainer: Trainer
-        if let saved, saved.header.onnxGraph != nil {
-            trainer = try Trainer(model: saved.makeModel(), spec: saved.header.model, method: method.make(), configuration: config)
-        } else if let initONNX {
-            let (graph, spec) = try importONNXClassifier(contentsOf: initONNX, imageShape: train.imageShape)
-            guard spec.classes == train.classes else {
-                throw FSCError.shapeMismatch("\(initONNX) gives \(spec.classes) logits, \(data.dataset) has \(train.classes) classes")
-            }
-            trainer = try Trainer(model: graph, spec: spec, method: method.make(), configuration: config)
-        } else {
-            let spec = ModelSpec(architecture: model, inputShape: train.imageShape, classes: train.classes)
-            trainer = try Trainer(spec: spec, method: method.make(), configuration: config)
+        return config
+    }
+
+    /// The trainer: resumed from `--resume`, started from `--init-onnx`, or a fresh `--model`.
+    private func trainer(for train: Dataset) throws -> Trainer {
+        let config = try configuration()
+        if let resume {
+            return try Trainer(resuming: Checkpoint.read(from: resume + "/checkpoint.fsc"), recipe: recipe.recipe,
+                               configuration: config)
         }
-        if let saved { try trainer.resume(from: saved) }
-        var metadata = method.metadata.merging(["seed": String(seed)]) { a, _ in a }
-        if let initONNX { metadata["init_onnx"] = initONNX }
+        if let initONNX {
+            let (graph, spec) = try importONNXClassifier(contentsOf: initONNX, imageShape: train.imageShape)
+            return try Trainer(model: graph, spec: spec, recipe: recipe.recipe, configuration: config)
+        }
+        let spec = ModelSpec(architecture: model, inputShape: train.imageShape, classes: train.classes)
+        return try Trainer(spec: spec, recipe: recipe.recipe, configuration: config)
+    }
+
+    func run() throws {
+        data.applyThreads()
+        let train = try data.load(.train, subset: trainSubset)
+        let test = try data.load(.test, subset: data.testSubset)
+        let trainer = try trainer(for: train)
         var display = ProgressDisplay()
         let startEpoch = trainer.epoch
         if profile { Profiler.start() }
         let summary = try runTraining(trainer, train: train, test: test, datasetName: data.dataset,
-                                      directory: directory, metadata: metadata,
+                                      directory: resume ?? outputDirectory,
+                                      metadata: initONNX.map { ["init_onnx": $0] } ?? [:],
                                       progress: { display.show($0); return true },
                                       epochEnded: { display.epochEnded($0) })
         if profile {

@@ -32,7 +32,7 @@ enum TrainedFashionMLP {
         config.decayEpochs = []
         config.seed = 7
         let trainer = try Trainer(spec: ModelSpec(architecture: "mlp", inputShape: [1, 28, 28], classes: 10),
-                                  method: try PerturbationTraining.standard(), configuration: config)
+                                  recipe: TrainingRecipe(method: .standard), configuration: config)
         for _ in 0..<3 { _ = try trainer.trainEpoch(on: train, test: nil) }
         cached = (trainer.model, test)
         return (trainer.model, test)

@@ -8,8 +8,8 @@ import XCTest
 final class EvaluationTests: XCTestCase {
     func testWorstCaseIsAtMostEveryAttackAndCleanIsTheModelsAccuracy() throws {
         let (model, test) = try TrainedFashionMLP.get()
-        let attacks = try ["fgsm", "pgd10", "noise"].map { try AttackCatalog.make($0, epsilon: 0.1) }
-        let evaluation = try RobustnessEvaluation(attacks: attacks,
+        let attacks = try ["fgsm", "pgd10", "noise"].map { try attack($0) }
+        let evaluation = try RobustnessEvaluation(threat: .default, attacks: attacks,
                                                   worstCaseAttacks: [try APGD(epsilon: 0.1, steps: 20), try Square(epsilon: 0.1, queries: 100)],
                                                   batchSize: 64, seed: 1)
         let report = try evaluation.run(model, images: test.images, labels: test.labels)
@@ -25,7 +25,7 @@ final class EvaluationTests: XCTestCase {
 
     func testSameSeedGivesTheSameReport() throws {
         let (model, test) = try TrainedFashionMLP.get()
-        let evaluation = try RobustnessEvaluation(attacks: [try AttackCatalog.make("pgd5", epsilon: 0.1)], seed: 3)
+        let evaluation = try RobustnessEvaluation(threat: .default, attacks: [try attack("pgd5")], seed: 3)
         let a = try evaluation.run(model, images: test.images, labels: test.labels)
         let b = try evaluation.run(model, images: test.images, labels: test.labels)
         XCTAssertEqual(a.accuracy, b.accuracy)
@@ -33,7 +33,7 @@ final class EvaluationTests: XCTestCase {
 
     func testSweepsFallWithEpsilonAndDoNotRiseWithSteps() throws {
         let (model, test) = try TrainedFashionMLP.get()
-        let evaluation = try RobustnessEvaluation(attacks: [], seed: 0)
+        let evaluation = try RobustnessEvaluation(threat: .default, attacks: [], seed: 0)
         let byEpsilon = try evaluation.epsilonSweep(model, images: test.images, labels: test.labels,
                                                     epsilons: [0, 0.05, 0.1, 0.5], steps: 10)
         let accuracies = byEpsilon.points.map(\.accuracy)
@@ -46,8 +46,8 @@ final class EvaluationTests: XCTestCase {
 
     func testReportHasPaperStyleKeysAndTable() throws {
         let (model, test) = try TrainedFashionMLP.get()
-        let evaluation = try RobustnessEvaluation(attacks: [try AttackCatalog.make("fgsm", epsilon: 0.1),
-                                                            try AttackCatalog.make("cw5", epsilon: 0.1)])
+        let evaluation = try RobustnessEvaluation(threat: .default, attacks: [try attack("fgsm"),
+                                                            try attack("cw5")])
         let report = try evaluation.run(model, images: test.images.slice(0..<50), labels: Array(test.labels.prefix(50)))
         let json = try JSONSerialization.jsonObject(with: report.json()) as! [String: Any]
         let accuracy = json["accuracy"] as! [String: Double]
@@ -59,8 +59,8 @@ final class EvaluationTests: XCTestCase {
 
     func testTableShowsWorstCaseOnlyAttacksWithTheirCumulativeAccuracy() throws {
         let (model, test) = try TrainedFashionMLP.get()
-        let evaluation = try RobustnessEvaluation(attacks: [try AttackCatalog.make("fgsm", epsilon: 0.1)],
-                                                  worstCaseAttacks: [try AttackCatalog.make("pgd5", epsilon: 0.1)])
+        let evaluation = try RobustnessEvaluation(threat: .default, attacks: [try attack("fgsm")],
+                                                  worstCaseAttacks: [try attack("pgd5")])
         let report = try evaluation.run(model, images: test.images.slice(0..<50), labels: Array(test.labels.prefix(50)))
         let rows = report.markdownTable().split(separator: "\n")
         XCTAssertEqual(rows[0], "| Clean | FGSM | + PGD-5 | Worst case |")
@@ -68,15 +68,13 @@ final class EvaluationTests: XCTestCase {
         XCTAssertEqual(report.attacks[1].accuracy, report.accuracy["worst_case"])
     }
 
-    func testCatalogRejectsUnknownNamesAndL2Square() {
-        XCTAssertThrowsError(try AttackCatalog.make("pgd", epsilon: 0.1))
-        XCTAssertThrowsError(try AttackCatalog.make("deepfool", epsilon: 0.1))
-        XCTAssertThrowsError(try AttackCatalog.make("square", epsilon: 0.5, norm: .l2))
-        XCTAssertEqual(AttackCatalog.suites["paper"]!.count, 9)
+    /// The named attack at L∞ ε = 0.1.
+    private func attack(_ name: String) throws -> any Attack {
+        try AttackSpec(name: name, threat: .default).make()
     }
 
     private func report(_ attacks: [(String, String, String, Double)], sweeps: [Sweep] = [], zero: Double? = nil) -> EvaluationReport {
-        var r = EvaluationReport(images: 1000, norm: "linf", epsilon: 0.1, seed: 0, batchSize: 250, accuracy: [:],
+        var r = EvaluationReport(images: 1000, threat: .default, seed: 0, batchSize: 250, accuracy: [:],
                                  attacks: attacks.map { AttackResult(name: $0.0, kind: $0.1, settings: ["attack": $0.2],
                                                                      accuracy: $0.3, mode: "independent", seconds: 0) },
                                  worstCaseAttacks: [])

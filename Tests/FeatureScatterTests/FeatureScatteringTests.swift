@@ -12,11 +12,14 @@ final class FeatureScatteringTests: XCTestCase {
 
     private func batch(_ n: Int = 6) -> Tensor { randomTensor([n, 1, 8, 8], seed: 3, low: 0, high: 1) }
 
+    /// Labels for a batch (checked by the attack, not used by its objective).
+    private func labels(_ x: Tensor) -> [Int] { (0..<x.shape[0]).map { $0 % 5 } }
+
     func testPerturbationStaysInsideEpsilonBallAndUnitBox() throws {
         let attack = try FeatureScatteringAttack(epsilon: 0.1, stepSize: 0.05, steps: 3)
         var g = SeededGenerator(seed: 0)
         let x = batch()
-        let (adversarial, _) = try attack.perturb(tinyModel(), images: x, using: &g)
+        let adversarial = try attack.perturb(tinyModel(), images: x, labels: labels(x), using: &g)
         for (a, c) in zip(adversarial.scalars, x.scalars) {
             XCTAssertLessThanOrEqual(abs(a - c), 0.1 + 1e-6)
             XCTAssert(a >= 0 && a <= 1)
@@ -29,9 +32,9 @@ final class FeatureScatteringTests: XCTestCase {
         let clean = model.predict(x)
         let attack = try FeatureScatteringAttack(epsilon: 0.1, stepSize: 0.02, steps: 5)
         var g1 = SeededGenerator(seed: 4), g2 = SeededGenerator(seed: 4)
-        let start = attack.ball.randomStart(around: x, using: &g1)
-        let startDistance = try attack.distance(cleanLogits: clean, perturbedLogits: Variable(constant: model.predict(start)))
-        let (_, reached) = try attack.perturb(model, images: x, using: &g2)
+        let start = attack.threat.randomStart(around: x, using: &g1)
+        let startDistance = try attack.objective.distance(cleanLogits: clean, perturbedLogits: Variable(constant: model.predict(start)))
+        let (_, reached) = try attack.perturbReportingDistance(model, images: x, labels: labels(x), using: &g2)
         XCTAssertGreaterThan(reached, startDistance.value.scalar * 1.5, "start \(startDistance.value.scalar)")
     }
 
@@ -40,7 +43,7 @@ final class FeatureScatteringTests: XCTestCase {
         let buffersBefore = model.namedBuffers().map { $0.1.value }
         let parametersBefore = model.parameters.map(\.value)
         var g = SeededGenerator(seed: 0)
-        _ = try FeatureScatteringAttack(epsilon: 0.1, steps: 2).perturb(model, images: batch(), using: &g)
+        _ = try FeatureScatteringAttack(epsilon: 0.1, steps: 2).perturb(model, images: batch(), labels: labels(batch()), using: &g)
         XCTAssertEqual(model.namedBuffers().map { $0.1.value }, buffersBefore)
         XCTAssertEqual(model.parameters.map(\.value), parametersBefore)
         XCTAssert(model.parameters.allSatisfy { $0.gradient == nil })
@@ -48,8 +51,7 @@ final class FeatureScatteringTests: XCTestCase {
 
     func testIdentityMatchingIsTheMeanPerSampleCosineDistance() throws {
         let z = randomTensor([5, 4], seed: 1), w = randomTensor([5, 4], seed: 2)
-        let attack = try FeatureScatteringAttack(epsilon: 0.1, matching: .identity)
-        let d = try attack.distance(cleanLogits: z, perturbedLogits: Variable(constant: w)).value.scalar
+        let d = try ScatteringObjective(matching: .identity).distance(cleanLogits: z, perturbedLogits: Variable(constant: w)).value.scalar
         var expected = 0.0
         for i in 0..<5 {
             let a = z.scalars[(i * 4)..<(i * 4 + 4)].map(Double.init)
@@ -69,12 +71,12 @@ final class FeatureScatteringTests: XCTestCase {
         let clean = model.predict(randomTensor([5, 1, 4, 4], seed: 6, low: 0, high: 1))
         for mode in [OTGradientMode.unrolled, .envelope] {
             let transport = OTOptions(solver: .sinkhornLog, regularization: 0.1, maxIterations: 30, tolerance: 0)
-            let attack = try FeatureScatteringAttack(epsilon: 0.1, transport: transport, gradientMode: mode)
-            let (gradient, _) = try inputGradient(of: model, at: x) {
-                try attack.distance(cleanLogits: clean, perturbedLogits: $0)
+            let objective = ScatteringObjective(transport: transport, gradientMode: mode)
+            let (gradient, _, _) = try inputGradient(of: model, at: x) {
+                try objective.distance(cleanLogits: clean, perturbedLogits: $0)
             }
             let direction = randomTensor(x.shape, seed: 9)
-            func objective(_ t: Float) throws -> Double {
+            func scattered(_ t: Float) throws -> Double {
                 let logits = model.predict(x + direction * t)
                 let plan = try transportDistance(Variable(constant: clean), Variable(constant: logits),
                                                  options: transport).result.plan
@@ -85,7 +87,7 @@ final class FeatureScatteringTests: XCTestCase {
                 return zip(fixedPlan, cost).reduce(0) { $0 + Double($1.0) * Double($1.1) }
             }
             let h: Float = 1e-3
-            let numeric = (try objective(h) - objective(-h)) / Double(2 * h)
+            let numeric = (try scattered(h) - scattered(-h)) / Double(2 * h)
             assertClose(weightedSum(gradient, direction), numeric, rtol: 2e-2, atol: 1e-4, "\(mode)")
         }
     }

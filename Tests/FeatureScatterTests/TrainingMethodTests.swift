@@ -16,7 +16,7 @@ final class TrainingMethodTests: XCTestCase {
 
     /// Per-epoch training losses of an MLP (SmallCNN's default initialisation sits on a plateau
     /// for the first few hundred steps, too long for a unit test).
-    private func trainedLosses(_ method: any TrainingMethod, epochs: Int = 5) throws -> [Double] {
+    private func trainedLosses(_ recipe: TrainingRecipe, epochs: Int = 5) throws -> [Double] {
         var config = TrainingConfiguration()
         config.epochs = epochs
         config.batchSize = 64
@@ -24,43 +24,43 @@ final class TrainingMethodTests: XCTestCase {
         config.decayEpochs = []
         config.seed = 3
         let trainer = try Trainer(spec: ModelSpec(architecture: "mlp", inputShape: [1, 28, 28], classes: 10),
-                                  method: method, configuration: config)
+                                  recipe: recipe, configuration: config)
         let data = try fashionSubset()
         return try (0..<epochs).map { _ in try trainer.trainEpoch(on: data, test: nil).trainLoss }
     }
 
-    private func assertImproves(_ method: any TrainingMethod, file: StaticString = #filePath, line: UInt = #line) throws {
-        let losses = try trainedLosses(method)
-        XCTAssertLessThan(losses.last!, losses.first! - 0.05, "\(method.name) losses \(losses)", file: file, line: line)
+    private func assertImproves(_ recipe: TrainingRecipe, file: StaticString = #filePath, line: UInt = #line) throws {
+        let losses = try trainedLosses(recipe)
+        XCTAssertLessThan(losses.last!, losses.first! - 0.05, "\(recipe.method) losses \(losses)", file: file, line: line)
     }
 
     func testStandardTrainingImprovesItsLoss() throws {
-        try assertImproves(PerturbationTraining.standard())
+        try assertImproves(TrainingRecipe(method: .standard))
     }
 
     func testMadryTrainingImprovesItsLoss() throws {
-        try assertImproves(PerturbationTraining.madry(epsilon: 0.1, steps: 3))
+        try assertImproves(TrainingRecipe(method: .madry, attackSteps: 3))
     }
 
     func testFeatureScatteringTrainingImprovesItsLoss() throws {
-        try assertImproves(PerturbationTraining.featureScattering(FeatureScatteringAttack(epsilon: 0.1)))
+        try assertImproves(TrainingRecipe(method: .featureScattering))
     }
 
     func testRandomAblationImprovesItsLoss() throws {
-        try assertImproves(PerturbationTraining.random(epsilon: 0.1))
+        try assertImproves(TrainingRecipe(method: .random))
     }
 
     func testSupervisedAblationImprovesItsLoss() throws {
-        try assertImproves(PerturbationTraining.supervised(epsilon: 0.1))
+        try assertImproves(TrainingRecipe(method: .supervised))
     }
 
     func testTRADESImprovesItsLoss() throws {
-        try assertImproves(TRADESTraining(epsilon: 0.1, steps: 3))
+        try assertImproves(TrainingRecipe(method: .trades, attackSteps: 3))
     }
 
     func testFeatureScatteringRunsAreIdenticalForTheSameSeed() throws {
-        let method = try PerturbationTraining.featureScattering(FeatureScatteringAttack(epsilon: 0.1))
-        XCTAssertEqual(try trainedLosses(method, epochs: 1), try trainedLosses(method, epochs: 1))
+        let recipe = TrainingRecipe(method: .featureScattering)
+        XCTAssertEqual(try trainedLosses(recipe, epochs: 1), try trainedLosses(recipe, epochs: 1))
     }
 
     func testFeatureScatteringReportsTheDistanceItReached() throws {
@@ -68,7 +68,7 @@ final class TrainingMethodTests: XCTestCase {
         config.epochs = 1
         config.batchSize = 64
         let trainer = try Trainer(spec: ModelSpec(architecture: "mlp", inputShape: [1, 28, 28], classes: 10),
-                                  method: PerturbationTraining.featureScattering(FeatureScatteringAttack(epsilon: 0.1)),
+                                  recipe: TrainingRecipe(method: .featureScattering),
                                   configuration: config)
         let metrics = try trainer.trainEpoch(on: try fashionSubset().prefix(128), test: nil)
         let distance = try XCTUnwrap(metrics.statistics["ot_distance"])
@@ -76,7 +76,7 @@ final class TrainingMethodTests: XCTestCase {
     }
 
     func testLabelSmoothingOutsideUnitIntervalIsRejected() {
-        XCTAssertThrowsError(try PerturbationTraining.random(epsilon: 0.1, labelSmoothing: 1)) { error in
+        XCTAssertThrowsError(try TrainingRecipe(method: .random, labelSmoothing: 1).makeMethod()) { error in
             guard case FSCError.invalidArgument = error else { return XCTFail("\(error)") }
         }
         XCTAssertThrowsError(try FeatureScatteringAttack(epsilon: 1.5))

@@ -48,7 +48,7 @@ final class TrainingTests: XCTestCase {
     func testStandardTrainingLowersLossAndLearnsToyTask() throws {
         let data = try toyData(count: 128, seed: 1)
         let spec = ModelSpec(architecture: "mlp", inputShape: [1, 16, 16], classes: 2)
-        let trainer = try Trainer(spec: spec, method: try PerturbationTraining.standard(), configuration: configuration(epochs: 4))
+        let trainer = try Trainer(spec: spec, recipe: TrainingRecipe(method: .standard), configuration: configuration(epochs: 4))
         var losses: [Double] = []
         for _ in 0..<4 { losses.append(try trainer.trainEpoch(on: data, test: nil).trainLoss) }
         XCTAssertLessThan(losses.last!, losses.first! * 0.5, "losses \(losses)")
@@ -59,7 +59,7 @@ final class TrainingTests: XCTestCase {
         let data = try toyData(count: 64, seed: 1)
         let spec = ModelSpec(architecture: "smallcnn", inputShape: [1, 16, 16], classes: 2)
         let runs = try (0..<2).map { _ in
-            try Trainer(spec: spec, method: try PerturbationTraining.standard(), configuration: configuration(epochs: 1))
+            try Trainer(spec: spec, recipe: TrainingRecipe(method: .standard), configuration: configuration(epochs: 1))
                 .trainEpoch(on: data, test: data).trainLoss
         }
         XCTAssertEqual(runs[0], runs[1])
@@ -68,13 +68,13 @@ final class TrainingTests: XCTestCase {
     func testResumingFromCheckpointReproducesLaterLosses() throws {
         let data = try toyData(count: 64, seed: 1)
         let spec = ModelSpec(architecture: "smallcnn", inputShape: [1, 16, 16], classes: 2)
-        let straight = try Trainer(spec: spec, method: try PerturbationTraining.standard(), configuration: configuration(epochs: 3))
+        let straight = try Trainer(spec: spec, recipe: TrainingRecipe(method: .standard), configuration: configuration(epochs: 3))
         let straightLosses = try (0..<3).map { _ in try straight.trainEpoch(on: data, test: nil).trainLoss }
 
-        let first = try Trainer(spec: spec, method: try PerturbationTraining.standard(), configuration: configuration(epochs: 3))
+        let first = try Trainer(spec: spec, recipe: TrainingRecipe(method: .standard), configuration: configuration(epochs: 3))
         _ = try first.trainEpoch(on: data, test: nil)
         try first.checkpoint().write(to: folder + "/c.fsc")
-        let resumed = try Trainer(spec: spec, method: try PerturbationTraining.standard(), configuration: configuration(epochs: 3))
+        let resumed = try Trainer(spec: spec, recipe: TrainingRecipe(method: .standard), configuration: configuration(epochs: 3))
         try resumed.resume(from: Checkpoint.read(from: folder + "/c.fsc"))
         let resumedLosses = try (0..<2).map { _ in try resumed.trainEpoch(on: data, test: nil).trainLoss }
         XCTAssertEqual(resumedLosses, Array(straightLosses[1...]))
@@ -85,7 +85,7 @@ final class TrainingTests: XCTestCase {
         var config = configuration(epochs: 1)
         config.learningRate = 1e30
         let trainer = try Trainer(spec: ModelSpec(architecture: "mlp", inputShape: [1, 16, 16], classes: 2),
-                                  method: try PerturbationTraining.standard(), configuration: config)
+                                  recipe: TrainingRecipe(method: .standard), configuration: config)
         XCTAssertThrowsError(try trainer.trainEpoch(on: data, test: nil)) { error in
             guard case FSCError.notFinite(let message) = error else { return XCTFail("\(error)") }
             XCTAssert(message.contains("learning rate"), message)
@@ -94,7 +94,7 @@ final class TrainingTests: XCTestCase {
 
     func testTrainingRejectsDataOfTheWrongShape() throws {
         let trainer = try Trainer(spec: ModelSpec(architecture: "smallcnn", inputShape: [1, 28, 28], classes: 10),
-                                  method: try PerturbationTraining.standard(), configuration: configuration(epochs: 1))
+                                  recipe: TrainingRecipe(method: .standard), configuration: configuration(epochs: 1))
         XCTAssertThrowsError(try trainer.trainEpoch(on: try toyData(count: 8, seed: 1), test: nil)) { error in
             guard case FSCError.shapeMismatch = error else { return XCTFail("\(error)") }
         }
@@ -102,7 +102,7 @@ final class TrainingTests: XCTestCase {
 
     func testCheckpointRoundTripsParametersBuffersAndEpoch() throws {
         let spec = ModelSpec(architecture: "wrn-10-1", inputShape: [3, 8, 8], classes: 4)
-        let trainer = try Trainer(spec: spec, method: try PerturbationTraining.standard(), configuration: configuration(epochs: 1))
+        let trainer = try Trainer(spec: spec, recipe: TrainingRecipe(method: .standard), configuration: configuration(epochs: 1))
         let path = folder + "/w.fsc"
         try trainer.checkpoint(metadata: ["eps": "0.1"]).write(to: path)
         let loaded = try Checkpoint.read(from: path)
@@ -125,8 +125,7 @@ final class TrainingTests: XCTestCase {
         let before = original.predict(x)
         assertClose(graph.predict(x), before, rtol: 0, atol: 1e-5)
 
-        let attack = try FeatureScatteringAttack(epsilon: 0.1)
-        let trainer = try Trainer(model: graph, spec: importedSpec, method: try PerturbationTraining.featureScattering(attack),
+        let trainer = try Trainer(model: graph, spec: importedSpec, recipe: TrainingRecipe(method: .featureScattering),
                                   configuration: configuration(epochs: 1))
         _ = try trainer.trainEpoch(on: try toyData(count: 32, seed: 1), test: nil)
         let after = graph.predict(x)
@@ -141,7 +140,7 @@ final class TrainingTests: XCTestCase {
     func testTruncatedCheckpointIsAnIOErrorAndLeavesNoTemporaryFiles() throws {
         let spec = ModelSpec(architecture: "mlp", inputShape: [1, 16, 16], classes: 2)
         let path = folder + "/m.fsc"
-        try Trainer(spec: spec, method: try PerturbationTraining.standard(), configuration: configuration(epochs: 1))
+        try Trainer(spec: spec, recipe: TrainingRecipe(method: .standard), configuration: configuration(epochs: 1))
             .checkpoint().write(to: path)
         let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
         try bytes.prefix(bytes.count - 10).write(to: URL(fileURLWithPath: path))
@@ -150,5 +149,32 @@ final class TrainingTests: XCTestCase {
             XCTAssert(message.contains("m.fsc"), message)
         }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder), ["m.fsc"])
+    }
+
+    func testRunWithoutFolderOrTestSetWritesNothingAndReportsNoAccuracy() throws {
+        let spec = ModelSpec(architecture: "mlp", inputShape: [1, 16, 16], classes: 2)
+        let trainer = try Trainer(spec: spec, recipe: TrainingRecipe(method: .standard), configuration: configuration(epochs: 2))
+        let summary = try runTraining(trainer, train: try toyData(count: 32, seed: 1), test: nil, datasetName: "toy",
+                                      directory: nil)
+        XCTAssertEqual(trainer.epoch, 2)
+        XCTAssertNil(summary.testAccuracy)
+        XCTAssertNil(summary.checkpoint)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder), [])
+    }
+
+    func testRunFolderHoldsMetricsSummaryAndACheckpointWithTheRecipe() throws {
+        let spec = ModelSpec(architecture: "mlp", inputShape: [1, 16, 16], classes: 2)
+        let recipe = TrainingRecipe(method: .madry, attackSteps: 2)
+        let trainer = try Trainer(spec: spec, recipe: recipe, configuration: configuration(epochs: 1))
+        let summary = try runTraining(trainer, train: try toyData(count: 32, seed: 1), test: try toyData(count: 16, seed: 2),
+                                      datasetName: "toy", directory: folder)
+        XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: folder)),
+                       ["metrics.jsonl", "checkpoint.fsc", "summary.json"])
+        let metadata = try Checkpoint.read(from: try XCTUnwrap(summary.checkpoint)).header.metadata
+        XCTAssertEqual(metadata["method"], "madry")
+        XCTAssertEqual(metadata["attack_steps"], "2")
+        XCTAssertEqual(metadata["seed"], "11")
+        XCTAssertEqual(metadata["dataset"], "toy")
+        XCTAssertNotNil(summary.testAccuracy)
     }
 }

@@ -437,7 +437,7 @@ static void test_evaluation(void) {
     EXPECT_STATUS(fsc_evaluate(model, data, &config, &report), FSC_ERR_INVALID_ARGUMENT, "epsilon");
     config.epsilon = 0.1f;
     config.batch_size = 0;
-    EXPECT_STATUS(fsc_evaluate(model, data, &config, &report), FSC_ERR_INVALID_ARGUMENT, "batch_size");
+    EXPECT_STATUS(fsc_evaluate(model, data, &config, &report), FSC_ERR_INVALID_ARGUMENT, "batch size");
     config.batch_size = 8;
     config.norm = (fsc_norm)5;
     EXPECT_STATUS(fsc_evaluate(model, data, &config, &report), FSC_ERR_INVALID_ARGUMENT, "fsc_norm");

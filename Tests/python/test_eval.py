@@ -77,3 +77,25 @@ def test_plot_tool_writes_pngs_from_a_report(fscatter, checkpoint, tmp_path):
     for name in ("accuracy_vs_epsilon.png", "accuracy_vs_steps.png"):
         png = (tmp_path / "plots" / name).read_bytes()
         assert png.startswith(b"\x89PNG") and len(png) > 1000
+
+
+def _without_timings(report):
+    """The report minus wall times and the fields only the CLI knows (file and data set names)."""
+    stripped = {k: v for k, v in report.items() if k not in ("seconds", "checkpoint", "dataset")}
+    stripped["attacks"] = [{k: v for k, v in a.items() if k != "seconds"} for a in report["attacks"]]
+    return stripped
+
+
+def test_cli_and_c_abi_give_the_same_report(fscatter, checkpoint, tmp_path):
+    import featurescatter as fs
+
+    attacks, worst_case = ["fgsm", "pgd5", "cw5"], ["apgd-ce", "square50"]
+    report_path = tmp_path / "cli.json"
+    run(fscatter, "eval", "--checkpoint", checkpoint, "--eps", "0.08", "--n", "80", "--seed", "3",
+        "--attacks", ",".join(attacks), "--worst-case", ",".join(worst_case), "--out", report_path)
+    cli = json.loads(report_path.read_text())
+    with fs.Model.load(checkpoint) as model, fs.Dataset.load(split="test") as data:
+        api = fs.evaluate(model, data, attacks=attacks, eps=0.08, worst_case=worst_case, limit=80, seed=3)
+    assert cli["checkpoint"] == checkpoint and "checkpoint" not in api
+    assert _without_timings(cli) == _without_timings(api)
+    assert [a["name"] for a in api["attacks"]] == attacks + worst_case

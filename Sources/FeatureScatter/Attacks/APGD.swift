@@ -24,6 +24,9 @@
 /// Threat model: L∞ (ε in [0, 1] pixel units) or L2. Defaults (AutoAttack "standard"):
 /// 100 iterations, 1 restart, ρ = 0.75, α = 0.75, 9 target classes.
 public struct APGD: Attack {
+    /// AutoAttack's iteration count.
+    public static let defaultSteps = 100
+
     /// The loss APGD maximises.
     public enum Loss: String, Sendable, Equatable {
         case crossEntropy = "ce"
@@ -44,7 +47,7 @@ public struct APGD: Attack {
 
     /// - Parameters:
     ///   - loss: ignored when `targeted` (which always uses the targeted DLR loss).
-    public init(epsilon: Float, norm: Norm = .linf, steps: Int = 100, loss: Loss = .crossEntropy,
+    public init(epsilon: Float, norm: Norm = .linf, steps: Int = defaultSteps, loss: Loss = .crossEntropy,
                 targeted: Bool = false, targetClasses: Int = 9, restarts: Int = 1) throws {
         threat = try ThreatModel(norm: norm, epsilon: epsilon)
         guard steps >= 1 else { throw FSCError.invalidArgument("APGD steps must be ≥ 1, got \(steps)") }
@@ -59,16 +62,11 @@ public struct APGD: Attack {
     }
 
     public var settings: [String: String] {
-        var s = threatSettings(threat)
-        s["attack"] = targeted ? "APGD-T" : "APGD"
-        s["loss"] = targeted ? "targeted-dlr" : (loss == .dlr ? "dlr" : "cross-entropy")
-        s["steps"] = "\(steps)"
-        s["restarts"] = "\(restarts)"
-        s["rho"] = "\(rho)"
-        s["momentum"] = "\(momentum)"
-        s["initial_step"] = "2ε"
-        if targeted { s["target_classes"] = "\(targetClasses)" }
-        return s
+        var fields: [String: Any] = ["loss": targeted ? "targeted-dlr" : (loss == .dlr ? "dlr" : "cross-entropy"),
+                                     "steps": steps, "restarts": restarts, "rho": rho, "momentum": momentum,
+                                     "initial_step": "2ε"]
+        if targeted { fields["target_classes"] = targetClasses }
+        return attackSettings(targeted ? "APGD-T" : "APGD", threat, fields)
     }
 
     /// The checkpoints `w_j = ⌈p_j · N⌉` (without w_0 = 0), strictly increasing, below N.
@@ -156,7 +154,7 @@ public struct APGD: Attack {
         let n = labels.count, width = x.count / n
         let objective = { (z: Variable) in self.objective(z, labels: labels, targets: targets) }
         var current = start(x, using: &generator)
-        var (gradient, losses, logits) = lossGradient(of: model, at: current, objective)
+        var (gradient, losses, logits) = perExampleGradient(model, at: current, objective)
         var fooled = attackSucceeded(logits: logits, labels: labels, targets: nil)
         var bestAdversarial = current
         var best = current, bestGradient = gradient, bestLoss = losses
@@ -180,7 +178,7 @@ public struct APGD: Attack {
             previous = current
             current = next
             let lastLosses = losses
-            (gradient, losses, logits) = lossGradient(of: model, at: current, objective)
+            (gradient, losses, logits) = perExampleGradient(model, at: current, objective)
             let success = attackSucceeded(logits: logits, labels: labels, targets: nil)
             for r in 0..<n {
                 if success[r], !fooled[r] {
@@ -221,4 +219,11 @@ public struct APGD: Attack {
         replaceRows(&best, with: bestAdversarial, where: fooled)
         return (best, fooled)
     }
+}
+
+/// The input gradient, the per-example objective as floats, and the logits at `x`.
+private func perExampleGradient(_ model: any Module, at x: Tensor,
+                                _ objective: (Variable) -> Variable) -> (Tensor, [Float], Tensor) {
+    let (gradient, values, logits) = inputGradient(of: model, at: x, objective)
+    return (gradient, values.scalars, logits)
 }

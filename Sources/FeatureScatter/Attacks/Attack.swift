@@ -108,17 +108,21 @@ func validateAttack(_ model: any Module, images: Tensor, labels: [Int]) throws -
 
 // MARK: - Gradients and success
 
-/// The per-example losses `[N]` of `loss(model(x))`, their input gradient (the gradient of
-/// their sum, which is per example because inference passes treat images independently)
-/// and the logits, from one inference pass.
-func lossGradient(of model: any Module, at x: Tensor,
-                  _ loss: (Variable) -> Variable) -> (gradient: Tensor, losses: [Float], logits: Tensor) {
+/// The gradient of `objective(model(x))` with respect to the input batch `x`, from one
+/// inference pass that records no parameter gradients and changes nothing in the model.
+///
+/// The objective is a scalar, or per-example values `[N]` whose sum is differentiated: an
+/// inference pass treats images independently, so each image then gets its own gradient.
+///
+/// - Returns: the gradient (shape of `x`), the objective's value and the logits.
+public func inputGradient(of model: any Module, at x: Tensor, _ objective: (Variable) throws -> Variable) rethrows
+    -> (gradient: Tensor, objective: Tensor, logits: Tensor) {
     let tape = Tape(mode: .inference, parameterGradients: false)
     let input = tape.input(x, requiresGradient: true)
     let logits = model(input)
-    let perExample = loss(logits)
-    tape.backward(sum(perExample))
-    return (tape.gradient(of: input), perExample.value.scalars, logits.value)
+    let value = try objective(logits)
+    tape.backward(value.shape.isEmpty ? value : sum(value))
+    return (tape.gradient(of: input), value.value, logits.value)
 }
 
 /// Per image: misclassified (untargeted) or classified as its target (targeted).
@@ -159,7 +163,7 @@ func withRestarts(_ restarts: Int, model: any Module, images: Tensor, labels: [I
     return result
 }
 
-/// The settings every attack reports for its threat model.
-func threatSettings(_ threat: ThreatModel) -> [String: String] {
-    ["norm": threat.norm.rawValue, "epsilon": "\(threat.epsilon)"]
+/// An attack's settings for reports: its family name, its threat model and its own fields.
+func attackSettings(_ family: String, _ threat: ThreatModel, _ fields: [String: Any]) -> [String: String] {
+    fields.mapValues { "\($0)" }.merging(["attack": family, "norm": threat.norm.rawValue, "epsilon": "\(threat.epsilon)"]) { _, fixed in fixed }
 }

@@ -12,7 +12,7 @@
 /// - Parameters:
 ///   - logits: `[N, K]`.
 ///   - labels: true classes; with `targets`, the targeted form is used and labels are ignored.
-public func marginLoss(_ logits: Variable, labels: [Int], kappa: Float = 50, targets: [Int]? = nil) -> Variable {
+public func marginLoss(_ logits: Variable, labels: [Int], kappa: Float = PGD.defaultKappa, targets: [Int]? = nil) -> Variable {
     let k = logits.shape[1]
     let z = logits.value
     var weights = [Float](repeating: 0, count: z.count)
@@ -26,6 +26,9 @@ public func marginLoss(_ logits: Variable, labels: [Int], kappa: Float = 50, tar
 }
 
 extension PGD {
+    /// κ of the CW margin in the feature-scattering reference code.
+    public static let defaultKappa: Float = 50
+
     /// CW-k as in the feature-scattering reference: PGD with a uniform random start and
     /// k signed steps on the margin loss −max(z_y − max_{j≠y} z_j + κ, 0).
     ///
@@ -34,9 +37,9 @@ extension PGD {
     ///   - stepSize: α; default ε/4 (the reference's 2/255 for ε = 8/255).
     ///   - steps: k.
     ///   - kappa: κ, default 50.
-    public static func cw(epsilon: Float, stepSize: Float? = nil, steps: Int, kappa: Float = 50,
+    public static func cw(epsilon: Float, stepSize: Float? = nil, steps: Int, kappa: Float = defaultKappa,
                           norm: Norm = .linf, restarts: Int = 1) throws -> PGD {
-        var attack = try PGD(epsilon: epsilon, stepSize: stepSize ?? epsilon / 4, steps: steps, norm: norm,
+        var attack = try PGD(epsilon: epsilon, stepSize: stepSize, steps: steps, norm: norm,
                              loss: .margin(kappa: kappa), restarts: restarts)
         attack.name = "cw\(steps)"
         return attack

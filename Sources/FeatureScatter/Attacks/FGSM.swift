@@ -27,11 +27,7 @@ public struct FGSM: Attack {
     }
 
     public var settings: [String: String] {
-        var s = threatSettings(threat)
-        s["attack"] = "FGSM"
-        s["step_size"] = "\(stepSize)"
-        s["random_start"] = "\(randomStart)"
-        return s
+        attackSettings("FGSM", threat, ["step_size": stepSize, "random_start": randomStart])
     }
 
     public func perturb(_ model: any Module, images: Tensor, labels: [Int],

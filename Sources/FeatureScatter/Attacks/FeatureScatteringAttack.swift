@@ -1,5 +1,37 @@
 // FeatureScatteringAttack.swift — Algorithm 1 of the paper: perturbations that scatter features.
 
+/// What feature scattering maximises: the transport distance between the clean and the
+/// perturbed batch's logits. Defaults are the reference code's: cosine cost, OT matching,
+/// Sinkhorn with reg 0.01 and 100 iterations, gradients unrolled through the iterations (the
+/// reference does not detach T).
+public struct ScatteringObjective: Sendable, Equatable, Codable {
+    public var cost: CostFunction = .cosine
+    public var matching: OTMatching = .ot
+    public var transport = OTOptions()
+    public var gradientMode: OTGradientMode = .unrolled
+
+    public init(cost: CostFunction = .cosine, matching: OTMatching = .ot, transport: OTOptions = OTOptions(),
+                gradientMode: OTGradientMode = .unrolled) {
+        self.cost = cost
+        self.matching = matching
+        self.transport = transport
+        self.gradientMode = gradientMode
+    }
+
+    /// D between the clean logits and the perturbed logits.
+    public func distance(cleanLogits: Tensor, perturbedLogits: Variable) throws -> Variable {
+        try transportDistance(Variable(constant: cleanLogits), perturbedLogits, cost: cost, matching: matching,
+                              options: transport, gradient: gradientMode).distance
+    }
+
+    /// The settings a report or checkpoint records.
+    public var settings: [String: String] {
+        ["cost": cost.rawValue, "matching": matching.rawValue, "solver": transport.solver.rawValue,
+         "ot_reg": String(transport.regularization), "ot_iterations": String(transport.maxIterations),
+         "grad_mode": gradientMode.rawValue]
+    }
+}
+
 /// Feature-scattering perturbation (Zhang & Wang, *Defense Against Adversarial Attacks Using
 /// Feature Scattering-based Adversarial Training*, NeurIPS 2019, Algorithm 1).
 ///
@@ -15,59 +47,60 @@
 /// nothing in the model changes and no parameter gradient is recorded.
 ///
 /// Threat model: L∞, ε in [0, 1] pixel units. Defaults are the reference code's: one step of
-/// size ε, cosine cost, OT matching, Sinkhorn with reg 0.01 and 100 iterations, gradients
-/// unrolled through the iterations (the reference does not detach T).
-public struct FeatureScatteringAttack {
-    public var ball: LinfBall
+/// size ε and the objective's defaults (see ``ScatteringObjective``).
+public struct FeatureScatteringAttack: Attack {
+    /// The reference code's step count.
+    public static let defaultSteps = 1
+
+    public var threat: ThreatModel
     /// The step size (default ε).
     public var stepSize: Float
     public var steps: Int
     public var randomStart: Bool
-    public var cost: CostFunction
-    public var matching: OTMatching
-    public var transport: OTOptions
-    public var gradientMode: OTGradientMode
+    public var objective: ScatteringObjective
+    public var name: String { "feature-scattering" }
 
-    public init(epsilon: Float, stepSize: Float? = nil, steps: Int = 1, randomStart: Bool = true,
-                cost: CostFunction = .cosine, matching: OTMatching = .ot,
-                transport: OTOptions = OTOptions(solver: .sinkhorn, regularization: 0.01, maxIterations: 100),
-                gradientMode: OTGradientMode = .unrolled) throws {
-        ball = try LinfBall(epsilon: epsilon)
+    public init(epsilon: Float, stepSize: Float? = nil, steps: Int = defaultSteps, randomStart: Bool = true,
+                objective: ScatteringObjective = ScatteringObjective()) throws {
+        threat = try ThreatModel(norm: .linf, epsilon: epsilon)
         self.stepSize = stepSize ?? epsilon
         guard self.stepSize.isFinite, self.stepSize >= 0 else {
             throw FSCError.invalidArgument("step size must be ≥ 0, got \(self.stepSize)")
         }
         guard steps >= 0 else { throw FSCError.invalidArgument("steps must be ≥ 0, got \(steps)") }
-        try transport.validate()
+        try objective.transport.validate()
         self.steps = steps
         self.randomStart = randomStart
-        self.cost = cost
-        self.matching = matching
-        self.transport = transport
-        self.gradientMode = gradientMode
+        self.objective = objective
     }
 
-    /// The scattering objective D between the clean logits and the model's logits on `x'`.
-    public func distance(cleanLogits: Tensor, perturbedLogits: Variable) throws -> Variable {
-        try transportDistance(Variable(constant: cleanLogits), perturbedLogits, cost: cost, matching: matching,
-                              options: transport, gradient: gradientMode).distance
+    public var settings: [String: String] {
+        var fields: [String: Any] = objective.settings
+        fields.merge(["step_size": stepSize, "steps": steps, "random_start": randomStart]) { _, own in own }
+        return attackSettings("FeatureScattering", threat, fields)
     }
 
-    /// Perturbs a batch.
+    /// The perturbed batch; the labels are checked but not used (the objective has none).
+    public func perturb(_ model: any Module, images: Tensor, labels: [Int],
+                        using generator: inout SeededGenerator) throws -> Tensor {
+        try perturbReportingDistance(model, images: images, labels: labels, using: &generator).images
+    }
+
+    /// Perturbs a batch and reports the OT distance reached (measured after the last step).
     ///
-    /// - Parameter images: `[N, C, H, W]` in [0, 1].
-    /// - Returns: the perturbed batch and the OT distance it reaches (measured after the last step).
-    public func perturb(_ model: any Module, images: Tensor,
-                        using generator: inout SeededGenerator) throws -> (images: Tensor, distance: Float) {
+    /// - Parameter images: `[N, C, H, W]` in [0, 1], with their `labels` (checked only).
+    public func perturbReportingDistance(_ model: any Module, images: Tensor, labels: [Int],
+                                         using generator: inout SeededGenerator) throws -> (images: Tensor, distance: Float) {
+        _ = try validateAttack(model, images: images, labels: labels)
         let clean = model.predict(images)
-        var current = randomStart ? ball.randomStart(around: images, using: &generator) : images
+        var current = randomStart ? threat.randomStart(around: images, using: &generator) : images
         for _ in 0..<steps {
-            let (gradient, _) = try inputGradient(of: model, at: current) {
-                try distance(cleanLogits: clean, perturbedLogits: $0)
+            let (gradient, _, _) = try inputGradient(of: model, at: current) {
+                try objective.distance(cleanLogits: clean, perturbedLogits: $0)
             }
-            current = ball.ascend(current, gradient: gradient, stepSize: stepSize, around: images)
+            current = threat.step(current, gradient: gradient, stepSize: stepSize, around: images)
         }
-        let reached = try distance(cleanLogits: clean, perturbedLogits: Variable(constant: model.predict(current)))
+        let reached = try objective.distance(cleanLogits: clean, perturbedLogits: Variable(constant: model.predict(current)))
         return (current, reached.value.scalar)
     }
 }

@@ -17,9 +17,15 @@
 /// reference evaluation: random start, step ε/4 (2/255 for ε = 8/255), cross-entropy.
 ///
 /// ```swift
-/// let adversarial = try PGD(epsilon: 0.1, stepSize: 0.025, steps: 20).perturb(model, images: x, labels: y, using: &g)
+/// let adversarial = try PGD(epsilon: 0.1, steps: 20).perturb(model, images: x, labels: y, using: &g)
 /// ```
 public struct PGD: Attack {
+    /// The step count of an evaluation PGD or CW when none is named (PGD-20).
+    public static let defaultSteps = 20
+
+    /// The reference code's step size, ε/4 (2/255 at ε = 8/255); Madry training and TRADES use it too.
+    public static func defaultStepSize(epsilon: Float) -> Float { epsilon / 4 }
+
     /// The loss PGD ascends.
     public enum Loss: Sendable, Equatable {
         /// Cross-entropy of the label (targeted: minus that of the target).
@@ -42,12 +48,11 @@ public struct PGD: Attack {
     /// The name in reports, `"pgd<k>"` unless set.
     public var name: String
 
-    /// The L∞ ball, for callers of the original API.
-    public var ball: LinfBall { get throws { try LinfBall(epsilon: threat.epsilon) } }
-
-    public init(epsilon: Float, stepSize: Float, steps: Int, randomStart: Bool = true, norm: Norm = .linf,
+    /// - Parameter stepSize: α; nil for ε/4.
+    public init(epsilon: Float, stepSize: Float? = nil, steps: Int, randomStart: Bool = true, norm: Norm = .linf,
                 loss: Loss = .crossEntropy, restarts: Int = 1, target: AttackTarget = .untargeted) throws {
         threat = try ThreatModel(norm: norm, epsilon: epsilon)
+        let stepSize = stepSize ?? PGD.defaultStepSize(epsilon: epsilon)
         guard stepSize.isFinite, stepSize >= 0 else { throw FSCError.invalidArgument("step size must be ≥ 0, got \(stepSize)") }
         guard steps >= 0 else { throw FSCError.invalidArgument("steps must be ≥ 0, got \(steps)") }
         guard restarts >= 1 else { throw FSCError.invalidArgument("restarts must be ≥ 1, got \(restarts)") }
@@ -61,19 +66,14 @@ public struct PGD: Attack {
     }
 
     public var settings: [String: String] {
-        var s = threatSettings(threat)
-        s["attack"] = "PGD"
-        s["step_size"] = "\(stepSize)"
-        s["steps"] = "\(steps)"
-        s["random_start"] = "\(randomStart)"
-        s["restarts"] = "\(restarts)"
-        s["target"] = target.rawValue
+        var fields: [String: Any] = ["step_size": stepSize, "steps": steps, "random_start": randomStart,
+                                     "restarts": restarts, "target": target.rawValue]
         switch loss {
-        case .crossEntropy: s["loss"] = "cross-entropy"
-        case .margin(let kappa): s["loss"] = "cw-margin"; s["kappa"] = "\(kappa)"
-        case .dlr: s["loss"] = "dlr"
+        case .crossEntropy: fields["loss"] = "cross-entropy"
+        case .margin(let kappa): fields["loss"] = "cw-margin"; fields["kappa"] = kappa
+        case .dlr: fields["loss"] = "dlr"
         }
-        return s
+        return attackSettings("PGD", threat, fields)
     }
 
     /// The per-example objective PGD maximises.
@@ -114,7 +114,7 @@ public struct PGD: Attack {
              using generator: inout SeededGenerator) -> Tensor {
         var current = randomStart ? threat.randomStart(around: images, using: &generator) : images
         for _ in 0..<steps {
-            let (gradient, _, _) = lossGradient(of: model, at: current) {
+            let (gradient, _, _) = inputGradient(of: model, at: current) {
                 objective($0, labels: labels, targets: targets)
             }
             current = threat.step(current, gradient: gradient, stepSize: stepSize, around: images)

@@ -22,11 +22,7 @@ public struct RandomNoise: Attack {
     }
 
     public var settings: [String: String] {
-        var s = threatSettings(threat)
-        s["attack"] = "RandomNoise"
-        s["restarts"] = "\(restarts)"
-        s["corners"] = "\(corners)"
-        return s
+        attackSettings("RandomNoise", threat, ["restarts": restarts, "corners": corners])
     }
 
     public func perturb(_ model: any Module, images: Tensor, labels: [Int],

@@ -19,6 +19,9 @@
 /// Defaults (AutoAttack "standard"): 5,000 queries, p_init = 0.8, 1 restart.
 /// Needs `[N, C, H, W]` images with H, W ≥ 2.
 public struct Square: Attack {
+    /// AutoAttack's query budget per image.
+    public static let defaultQueries = 5000
+
     public var threat: ThreatModel
     /// The query budget per image (including the initial query).
     public var queries: Int
@@ -26,7 +29,7 @@ public struct Square: Attack {
     public var restarts: Int
     public var name = "square"
 
-    public init(epsilon: Float, queries: Int = 5000, pInit: Float = 0.8, restarts: Int = 1) throws {
+    public init(epsilon: Float, queries: Int = defaultQueries, pInit: Float = 0.8, restarts: Int = 1) throws {
         threat = try ThreatModel(norm: .linf, epsilon: epsilon)
         guard queries >= 1 else { throw FSCError.invalidArgument("Square needs ≥ 1 query, got \(queries)") }
         guard pInit > 0, pInit <= 1 else { throw FSCError.invalidArgument("p_init must be in (0, 1], got \(pInit)") }
@@ -37,13 +40,7 @@ public struct Square: Attack {
     }
 
     public var settings: [String: String] {
-        var s = threatSettings(threat)
-        s["attack"] = "Square"
-        s["queries"] = "\(queries)"
-        s["p_init"] = "\(pInit)"
-        s["restarts"] = "\(restarts)"
-        s["loss"] = "margin"
-        return s
+        attackSettings("Square", threat, ["queries": queries, "p_init": pInit, "restarts": restarts, "loss": "margin"])
     }
 
     /// The fraction of pixels p_i changed at query `i` of a `budget` (AutoAttack's schedule).

@@ -3,7 +3,7 @@
 import Foundation
 
 /// The norm that measures a perturbation.
-public enum Norm: String, Sendable, Codable, Equatable {
+public enum Norm: String, CaseIterable, Sendable, Codable, Equatable {
     /// ‖δ‖∞ = max_i |δ_i|.
     case linf
     /// ‖δ‖₂ = √(Σ_i δ_i²), per image.
@@ -18,14 +18,27 @@ public enum Norm: String, Sendable, Codable, Equatable {
 /// ball and then clamps to [0, 1]; clamping only shrinks each |δ_i| because `x` is in
 /// [0, 1], so the result lies in both sets.
 public struct ThreatModel: Sendable, Equatable, CustomStringConvertible {
+    /// The project's default radius: L∞ 0.1, the usual budget for Fashion-MNIST.
+    public static let defaultEpsilon: Float = 0.1
+
     public var norm: Norm
     public var epsilon: Float
+
+    /// ε as the decimal a person wrote (0.1, not 0.10000000149), for reports.
+    public var epsilonDecimal: Double { Double("\(epsilon)") ?? Double(epsilon) }
+
+    /// L∞ with ``defaultEpsilon``.
+    public static let `default` = ThreatModel(valid: .linf, defaultEpsilon)
 
     /// - Throws: `FSCError.invalidArgument` unless ε is finite, ≥ 0, and ≤ 1 for L∞.
     public init(norm: Norm = .linf, epsilon: Float) throws {
         guard epsilon.isFinite, epsilon >= 0, norm == .l2 || epsilon <= 1 else {
             throw FSCError.invalidArgument("epsilon must be finite, ≥ 0 (and ≤ 1 for L∞), got \(epsilon) for \(norm.rawValue)")
         }
+        self.init(valid: norm, epsilon)
+    }
+
+    private init(valid norm: Norm, _ epsilon: Float) {
         self.norm = norm
         self.epsilon = epsilon
     }

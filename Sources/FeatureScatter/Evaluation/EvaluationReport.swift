@@ -86,11 +86,11 @@ public struct EvaluationReport: Codable, Sendable {
     public var zeroGradientFraction: Double?
     public var seconds: Double = 0
 
-    public init(images: Int, norm: String, epsilon: Double, seed: UInt64, batchSize: Int, accuracy: [String: Double],
+    public init(images: Int, threat: ThreatModel, seed: UInt64, batchSize: Int, accuracy: [String: Double],
                 attacks: [AttackResult], worstCaseAttacks: [String]) {
         self.images = images
-        self.norm = norm
-        self.epsilon = epsilon
+        self.norm = threat.norm.rawValue
+        self.epsilon = threat.epsilonDecimal
         self.seed = seed
         self.batchSize = batchSize
         self.accuracy = accuracy
@@ -119,7 +119,7 @@ public struct EvaluationReport: Codable, Sendable {
     public func markdownTable() -> String {
         var cells = [("Clean", accuracy["clean"] ?? .nan)]
         for attack in attacks {
-            let heading = AttackCatalog.heading(attack.name)
+            let heading = AttackSpec.heading(attack.name)
             cells.append(attack.mode == "worst-case" ? ("+ " + heading, attack.accuracy) : (heading, accuracy[attack.name] ?? .nan))
         }
         if let worst = accuracy["worst_case"] { cells.append(("Worst case", worst)) }

@@ -114,7 +114,7 @@ public enum GradientMaskingChecks {
         let n = min(limit, labels.count)
         guard n > 0 else { return 0 }
         let x = images.slice(0..<n), y = Array(labels.prefix(n))
-        let (gradient, _, logits) = lossGradient(of: model, at: x) { crossEntropyPerExample($0, labels: y) }
+        let (gradient, _, logits) = inputGradient(of: model, at: x) { crossEntropyPerExample($0, labels: y) }
         let correct = zip(logits.argMaxPerRow(), y).map { $0 == $1 }
         let width = x.count / n
         var zero = 0

@@ -25,15 +25,22 @@ public struct EvaluationProgress: Sendable {
 /// throws `FSCError.internalError`. Randomness: batch b of attack a uses
 /// `SeededGenerator(seed: seed + 1_000_003·a + b)`, so results repeat exactly.
 public struct RobustnessEvaluation {
+    /// The threat model of the report; every attack must share it.
+    public var threat: ThreatModel
     public var attacks: [any Attack]
     public var worstCaseAttacks: [any Attack]
     public var batchSize: Int
     public var seed: UInt64
     public var progress: ((EvaluationProgress) -> Void)?
 
-    public init(attacks: [any Attack], worstCaseAttacks: [any Attack] = [], batchSize: Int = 250, seed: UInt64 = 0,
-                progress: ((EvaluationProgress) -> Void)? = nil) throws {
+    /// - Throws: `FSCError.invalidArgument` for a batch size < 1 or an attack in another threat model.
+    public init(threat: ThreatModel, attacks: [any Attack], worstCaseAttacks: [any Attack] = [], batchSize: Int = 250,
+                seed: UInt64 = 0, progress: ((EvaluationProgress) -> Void)? = nil) throws {
         guard batchSize >= 1 else { throw FSCError.invalidArgument("batch size must be ≥ 1, got \(batchSize)") }
+        if let other = (attacks + worstCaseAttacks).first(where: { $0.threat != threat }) {
+            throw FSCError.invalidArgument("\(other.name) attacks in \(other.threat), the evaluation in \(threat)")
+        }
+        self.threat = threat
         self.attacks = attacks
         self.worstCaseAttacks = worstCaseAttacks
         self.batchSize = batchSize
@@ -48,9 +55,8 @@ public struct RobustnessEvaluation {
         guard n > 0 else { throw FSCError.invalidArgument("nothing to evaluate: 0 images") }
         let clean = predictions(model, images)
         let correct = zip(clean, labels).map { $0 == $1 }
-        let threat = (attacks + worstCaseAttacks).first?.threat
-        var report = EvaluationReport(images: n, norm: threat?.norm.rawValue ?? "linf", epsilon: Double(threat?.epsilon ?? 0),
-                                      seed: seed, batchSize: batchSize, accuracy: ["clean": percent(correct)],
+        var report = EvaluationReport(images: n, threat: threat, seed: seed, batchSize: batchSize,
+                                      accuracy: ["clean": percent(correct)],
                                       attacks: [], worstCaseAttacks: [])
         guard !(attacks.isEmpty && worstCaseAttacks.isEmpty) else { return report }
         var worst = correct

@@ -5,7 +5,7 @@ public enum Perturbation {
     /// The clean batch (standard training).
     case none
     /// Uniform noise in the L∞ ball: the paper's "Random" ablation.
-    case random(LinfBall)
+    case random(ThreatModel)
     /// PGD on the cross-entropy of the labels: Madry et al.'s adversarial training, or the
     /// paper's "Supervised" ablation with feature scattering's budget and step count.
     case pgd(PGD)
@@ -18,12 +18,13 @@ public enum Perturbation {
         switch self {
         case .none:
             return (images, [:])
-        case .random(let ball):
-            return (ball.randomStart(around: images, using: &generator), [:])
+        case .random(let threat):
+            return (threat.randomStart(around: images, using: &generator), [:])
         case .pgd(let pgd):
             return (try pgd.perturb(model, images: images, labels: labels, using: &generator), [:])
         case .featureScattering(let attack):
-            let (perturbed, distance) = try attack.perturb(model, images: images, using: &generator)
+            let (perturbed, distance) = try attack.perturbReportingDistance(model, images: images, labels: labels,
+                                                                            using: &generator)
             return (perturbed, ["ot_distance": Double(distance)])
         }
     }
@@ -58,41 +59,5 @@ public struct PerturbationTraining: TrainingMethod {
         let logits = model(tape.input(perturbed))
         let targets = smoothedTargets(labels, classes: classes, smoothing: labelSmoothing)
         return TrainingStep(loss: crossEntropy(logits, targets: targets), logits: logits, statistics: statistics)
-    }
-}
-
-extension PerturbationTraining {
-    /// Cross-entropy on the clean batch.
-    public static func standard(labelSmoothing: Float = 0) throws -> PerturbationTraining {
-        try PerturbationTraining(name: "standard", perturbation: .none, labelSmoothing: labelSmoothing)
-    }
-
-    /// Madry et al.'s PGD adversarial training: PGD-k on the cross-entropy from a random
-    /// start (default k = 7, step ε/4).
-    public static func madry(epsilon: Float, stepSize: Float? = nil, steps: Int = 7,
-                             labelSmoothing: Float = 0) throws -> PerturbationTraining {
-        let pgd = try PGD(epsilon: epsilon, stepSize: stepSize ?? epsilon / 4, steps: steps)
-        return try PerturbationTraining(name: "madry", perturbation: .pgd(pgd), labelSmoothing: labelSmoothing)
-    }
-
-    /// Feature-scattering training (the paper's method, label smoothing 0.5).
-    public static func featureScattering(_ attack: FeatureScatteringAttack,
-                                         labelSmoothing: Float = 0.5) throws -> PerturbationTraining {
-        try PerturbationTraining(name: "feature-scattering", perturbation: .featureScattering(attack),
-                                 labelSmoothing: labelSmoothing)
-    }
-
-    /// The paper's "Random" ablation: uniform noise in the ball, same loss as feature scattering.
-    public static func random(epsilon: Float, labelSmoothing: Float = 0.5) throws -> PerturbationTraining {
-        try PerturbationTraining(name: "random", perturbation: .random(LinfBall(epsilon: epsilon)),
-                                 labelSmoothing: labelSmoothing)
-    }
-
-    /// The paper's "Supervised" ablation: feature scattering's budget and step count, with the
-    /// ascent direction from the labelled cross-entropy.
-    public static func supervised(epsilon: Float, stepSize: Float? = nil, steps: Int = 1,
-                                  labelSmoothing: Float = 0.5) throws -> PerturbationTraining {
-        let pgd = try PGD(epsilon: epsilon, stepSize: stepSize ?? epsilon, steps: steps)
-        return try PerturbationTraining(name: "supervised", perturbation: .pgd(pgd), labelSmoothing: labelSmoothing)
     }
 }

@@ -8,17 +8,21 @@
 /// x' = argmax_{x' ∈ B∞(x, ε)} KL(p(x) ‖ p(x'))   (PGD from x + 0.001·N(0, 1), inference passes)
 /// loss = CE(f(x), y) + β · (1/N) Σ_i KL(p(x_i) ‖ p(x'_i)),   p = softmax ∘ f
 /// ```
-/// with both forward passes of the loss in training mode. Defaults: β = 6, 10 steps of ε/4.
+/// with both forward passes of the loss in training mode. The paper's β is 6.
 public struct TRADESTraining: TrainingMethod {
+    /// β of the TRADES paper's CIFAR-10 experiments.
+    public static let defaultBeta: Float = 6
+
     public var name: String { "trades" }
-    public var ball: LinfBall
+    public var threat: ThreatModel
     public var stepSize: Float
     public var steps: Int
     public var beta: Float
 
-    public init(epsilon: Float, stepSize: Float? = nil, steps: Int = 10, beta: Float = 6) throws {
-        ball = try LinfBall(epsilon: epsilon)
-        self.stepSize = stepSize ?? epsilon / 4
+    public init(epsilon: Float, stepSize: Float, steps: Int, beta: Float = defaultBeta) throws {
+        threat = try ThreatModel(norm: .linf, epsilon: epsilon)
+        guard stepSize.isFinite, stepSize >= 0 else { throw FSCError.invalidArgument("step size must be ≥ 0, got \(stepSize)") }
+        self.stepSize = stepSize
         guard steps >= 0 else { throw FSCError.invalidArgument("steps must be ≥ 0, got \(steps)") }
         guard beta.isFinite, beta >= 0 else { throw FSCError.invalidArgument("beta must be ≥ 0, got \(beta)") }
         self.steps = steps
@@ -37,8 +41,8 @@ public struct TRADESTraining: TrainingMethod {
         var current = (images + Tensor.normal(images.shape, standardDeviation: 0.001, using: &generator))
             .clamped(to: 0...1)
         for _ in 0..<steps {
-            let (gradient, _) = inputGradient(of: model, at: current) { TRADESTraining.meanKL(clean, $0) }
-            current = ball.ascend(current, gradient: gradient, stepSize: stepSize, around: images)
+            let (gradient, _, _) = inputGradient(of: model, at: current) { TRADESTraining.meanKL(clean, $0) }
+            current = threat.step(current, gradient: gradient, stepSize: stepSize, around: images)
         }
         let logits = model(tape.input(images))
         let robust = TRADESTraining.meanKL(logits, model(tape.input(current)))

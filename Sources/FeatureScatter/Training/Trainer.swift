@@ -44,22 +44,43 @@ public final class Trainer {
     /// The run's generator: each epoch draws its own stream from it.
     public private(set) var generator: SeededGenerator
 
+    /// What checkpoints record about the method (a recipe's settings, or the method's name).
+    public let settings: [String: String]
+
     /// Builds the model from `spec` with weights fixed by `configuration.seed`.
-    public convenience init(spec: ModelSpec, method: any TrainingMethod, configuration: TrainingConfiguration) throws {
+    public convenience init(spec: ModelSpec, recipe: TrainingRecipe, configuration: TrainingConfiguration) throws {
         try configuration.validate()
         var initGenerator = SeededGenerator(seed: configuration.seed)
-        try self.init(model: spec.build(using: &initGenerator), spec: spec, method: method, configuration: configuration)
+        try self.init(model: spec.build(using: &initGenerator), spec: spec, recipe: recipe, configuration: configuration)
     }
 
-    /// Trains an existing `model` (built for `spec`) in place.
+    /// Trains an existing `model` (built for `spec`) in place with the recipe's method.
+    public convenience init(model: any Module, spec: ModelSpec, recipe: TrainingRecipe,
+                            configuration: TrainingConfiguration) throws {
+        try self.init(model: model, spec: spec, method: recipe.makeMethod(), configuration: configuration,
+                      settings: recipe.settings)
+    }
+
+    /// Continues the run saved in `checkpoint`: its model (built, or imported from the embedded
+    /// ONNX graph), weights, momentum, epoch count and generator.
+    public convenience init(resuming checkpoint: Checkpoint, recipe: TrainingRecipe,
+                            configuration: TrainingConfiguration) throws {
+        try self.init(model: checkpoint.makeModel(), spec: checkpoint.header.model, recipe: recipe,
+                      configuration: configuration)
+        try resume(from: checkpoint)
+    }
+
+    /// Trains an existing `model` (built for `spec`) in place with any method; `settings`
+    /// (default: the method's name) are recorded in checkpoints.
     public init(model: any Module, spec: ModelSpec, method: any TrainingMethod,
-                configuration: TrainingConfiguration) throws {
+                configuration: TrainingConfiguration, settings: [String: String]? = nil) throws {
         try configuration.validate()
         AllocatorTuning.apply()
         self.model = model
         self.spec = spec
         self.method = method
         self.configuration = configuration
+        self.settings = settings ?? ["method": method.name]
         optimizer = SGD(parameters: model.parameters, learningRate: configuration.learningRate,
                         momentum: configuration.momentum, weightDecay: configuration.weightDecay,
                         nesterov: configuration.nesterov)
@@ -76,10 +97,11 @@ public final class Trainer {
         generator = checkpoint.generator
     }
 
-    /// A checkpoint of the run as it stands.
+    /// A checkpoint of the run as it stands, recording the method's settings, the seed and `metadata`.
     public func checkpoint(metadata: [String: String] = [:]) throws -> Checkpoint {
-        try Checkpoint(model: model, spec: spec, optimizer: optimizer, epoch: epoch, generator: generator,
-                   metadata: metadata.merging(["method": method.name]) { a, _ in a })
+        let facts = settings.merging(["seed": "\(configuration.seed)"]) { a, _ in a }
+        return try Checkpoint(model: model, spec: spec, optimizer: optimizer, epoch: epoch, generator: generator,
+                              metadata: metadata.merging(facts) { a, _ in a })
     }
 
     /// What one optimisation step did.

@@ -1,21 +1,30 @@
-// TrainingConfiguration.swift — the settings of a training run, with the paper's defaults.
+// TrainingConfiguration.swift — the settings of a training run and their defaults.
 
-/// Settings of a training run. Defaults follow the feature-scattering paper's reference
-/// code (SGD, learning rate 0.1, momentum 0.9, weight decay 2e-4, ×0.1 at epochs 60 and 90,
-/// batch 60) except where a field says otherwise.
+/// The shape of the learning-rate schedule.
+public enum ScheduleShape: String, CaseIterable, Codable, Sendable {
+    /// ×`decayFactor` at each of `decayEpochs`.
+    case piecewise
+    /// Cosine annealing to 0 over the run.
+    case cosine
+    /// The base rate throughout.
+    case constant
+}
+
+/// Settings of a training run. The defaults are the library's quick start (SmallCNN on
+/// Fashion-MNIST: 10 epochs of batch 128 at learning rate 0.05); the optimiser's momentum,
+/// weight decay and decay epochs are the feature-scattering paper's reference code's (SGD
+/// momentum 0.9, weight decay 2e-4, ×0.1 at epochs 60 and 90).
 public struct TrainingConfiguration: Codable, Equatable, Sendable {
-    public var epochs: Int = 200
-    public var batchSize: Int = 60
-    public var learningRate: Float = 0.1
+    public var epochs: Int = 10
+    public var batchSize: Int = 128
+    public var learningRate: Float = 0.05
     public var momentum: Float = 0.9
     public var weightDecay: Float = 2e-4
     public var nesterov: Bool = false
-    /// Epochs at which the learning rate is multiplied by `decayFactor` (empty = constant);
-    /// ignored when `cosineSchedule` is set.
+    public var scheduleShape: ScheduleShape = .piecewise
+    /// Epochs at which the piecewise schedule multiplies the learning rate by `decayFactor`.
     public var decayEpochs: [Int] = [60, 90]
     public var decayFactor: Float = 0.1
-    /// Cosine annealing to 0 over `epochs` instead of the piecewise schedule.
-    public var cosineSchedule: Bool = false
     /// Pixels of random-crop padding (0 = off).
     public var cropPadding: Int = 0
     public var horizontalFlip: Bool = false
@@ -28,14 +37,19 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
 
     /// The schedule these settings describe.
     public var schedule: LearningRateSchedule {
-        if cosineSchedule { return .cosine(totalEpochs: epochs) }
-        return decayEpochs.isEmpty ? .constant : .piecewise(milestones: decayEpochs, factor: decayFactor)
+        switch scheduleShape {
+        case .cosine: return .cosine(totalEpochs: epochs)
+        case .constant: return .constant
+        case .piecewise: return decayEpochs.isEmpty ? .constant : .piecewise(milestones: decayEpochs, factor: decayFactor)
+        }
     }
 
     /// Checks ranges; throws `FSCError.invalidArgument` naming the field.
     public func validate() throws {
-        guard epochs >= 1 else { throw FSCError.invalidArgument("epochs must be ≥ 1, got \(epochs)") }
-        guard batchSize >= 1 else { throw FSCError.invalidArgument("batch size must be ≥ 1, got \(batchSize)") }
+        guard (1...100_000).contains(epochs) else { throw FSCError.invalidArgument("epochs must be in 1...100000, got \(epochs)") }
+        guard (1...(1 << 20)).contains(batchSize) else {
+            throw FSCError.invalidArgument("batch size must be in 1...\(1 << 20), got \(batchSize)")
+        }
         guard learningRate.isFinite, learningRate > 0 else {
             throw FSCError.invalidArgument("learning rate must be positive and finite, got \(learningRate)")
         }
@@ -43,6 +57,10 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         guard weightDecay >= 0, weightDecay.isFinite else {
             throw FSCError.invalidArgument("weight decay must be ≥ 0, got \(weightDecay)")
         }
+        guard decayFactor.isFinite, decayFactor > 0 else {
+            throw FSCError.invalidArgument("decay factor must be positive and finite, got \(decayFactor)")
+        }
+        if let bad = decayEpochs.first(where: { $0 < 1 }) { throw FSCError.invalidArgument("decay epoch \(bad) is not ≥ 1") }
         guard cropPadding >= 0 else { throw FSCError.invalidArgument("crop padding must be ≥ 0, got \(cropPadding)") }
     }
 }

@@ -9,37 +9,32 @@ public struct TrainingSummary: Codable, Sendable {
     public var dataset: String
     public var epochs: Int
     public var seed: UInt64
-    /// Clean accuracy on the test split used, percent.
-    public var testAccuracy: Double
+    /// Clean accuracy on the test split used, percent (nil without a test set).
+    public var testAccuracy: Double?
     public var testImages: Int
     public var trainImages: Int
     /// Wall time of the training epochs (evaluation excluded).
     public var trainSeconds: Double
     public var imagesPerSecond: Double
-    /// Path of the final checkpoint.
-    public var checkpoint: String
+    /// Path of the final checkpoint (nil when the run wrote no files).
+    public var checkpoint: String?
     public var blasCore: String
     public var threads: Int
 }
 
-/// Trains `trainer` to its configured epoch count, writing into `directory`:
+/// Trains `trainer` to its configured epoch count. With a `directory` it writes there
 /// `metrics.jsonl` (one `EpochMetrics` per line), `checkpoint.fsc` (replaced atomically
 /// after every epoch, so a killed run leaves the last good one) and `summary.json`.
 ///
 /// - Parameters:
+///   - test: measured for clean accuracy after each epoch (when configured) and at the end.
 ///   - progress: called after every batch; return false to cancel (the last checkpoint stays).
 ///   - epochEnded: called with each epoch's metrics.
-public func runTraining(_ trainer: Trainer, train: Dataset, test: Dataset, datasetName: String,
-                        directory: String, metadata: [String: String] = [:],
+public func runTraining(_ trainer: Trainer, train: Dataset, test: Dataset?, datasetName: String,
+                        directory: String?, metadata: [String: String] = [:],
                         progress: (TrainingProgress) -> Bool = { _ in true },
                         epochEnded: (EpochMetrics) -> Void = { _ in }) throws -> TrainingSummary {
-    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    let metricsPath = directory + "/metrics.jsonl"
-    let checkpointPath = directory + "/checkpoint.fsc"
-    if trainer.epoch == 0 { try? FileManager.default.removeItem(atPath: metricsPath) }
-    let encoder = JSONEncoder()
-    encoder.keyEncodingStrategy = .convertToSnakeCase
-    encoder.outputFormatting = [.sortedKeys]
+    let files = try directory.map { try RunFiles(directory: $0, fresh: trainer.epoch == 0) }
     var trainSeconds = 0.0, trainedImages = 0
     var lastAccuracy: Double?
     let runMetadata = metadata.merging(["dataset": datasetName]) { a, _ in a }
@@ -48,22 +43,51 @@ public func runTraining(_ trainer: Trainer, train: Dataset, test: Dataset, datas
         trainSeconds += metrics.seconds
         trainedImages += train.count
         lastAccuracy = metrics.testAccuracy ?? lastAccuracy
-        var line = try encoder.encode(metrics)
-        line.append(UInt8(ascii: "\n"))
-        try appendToFile(line, path: metricsPath)
-        try trainer.checkpoint(metadata: runMetadata).write(to: checkpointPath)
+        try files?.append(metrics)
+        try files.map { try trainer.checkpoint(metadata: runMetadata).write(to: $0.checkpoint) }
         epochEnded(metrics)
     }
     let summary = TrainingSummary(
         method: trainer.method.name, model: trainer.spec.architecture, dataset: datasetName,
         epochs: trainer.configuration.epochs, seed: trainer.configuration.seed,
-        testAccuracy: lastAccuracy ?? accuracy(of: trainer.model, on: test), testImages: test.count,
+        testAccuracy: test.map { lastAccuracy ?? accuracy(of: trainer.model, on: $0) }, testImages: test?.count ?? 0,
         trainImages: train.count, trainSeconds: trainSeconds,
-        imagesPerSecond: Double(trainedImages) / max(trainSeconds, 1e-9), checkpoint: checkpointPath,
+        imagesPerSecond: Double(trainedImages) / max(trainSeconds, 1e-9), checkpoint: files?.checkpoint,
         blasCore: BLASRuntime.coreName, threads: Parallelism.workerCount)
-    encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-    try writeFileAtomically(encoder.encode(summary), to: directory + "/summary.json")
+    try files?.write(summary)
     return summary
+}
+
+/// The files of a run directory.
+private struct RunFiles {
+    let directory: String
+    var metrics: String { directory + "/metrics.jsonl" }
+    var checkpoint: String { directory + "/checkpoint.fsc" }
+
+    /// Creates the folder; a fresh run starts a new metrics file.
+    init(directory: String, fresh: Bool) throws {
+        self.directory = directory
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        if fresh { try? FileManager.default.removeItem(atPath: metrics) }
+    }
+
+    func append(_ metrics: EpochMetrics) throws {
+        var line = try RunFiles.encoder(pretty: false).encode(metrics)
+        line.append(UInt8(ascii: "\n"))
+        try appendToFile(line, path: self.metrics)
+    }
+
+    func write(_ summary: TrainingSummary) throws {
+        try writeFileAtomically(RunFiles.encoder(pretty: true).encode(summary), to: directory + "/summary.json")
+    }
+
+    /// Snake-case, key-sorted JSON.
+    private static func encoder(pretty: Bool) -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted] : [.sortedKeys]
+        return encoder
+    }
 }
 
 /// Appends `data` to the file at `path`, creating it if needed.

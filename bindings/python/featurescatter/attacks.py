@@ -18,21 +18,26 @@ _TARGETS = {None: 0, "least-likely": 1, "random": 2}
 
 
 class Attack:
-    """An attack of kind ``kind`` (see ``_KINDS``) with the fields of ``fsc_attack_config``."""
+    """An attack of kind ``kind`` (see ``_KINDS``) with the fields of ``fsc_attack_config``.
+
+    Settings left as None keep the library's defaults for the kind (``fsc_attack_config_default``).
+    """
 
     kind = None
 
-    def __init__(self, eps=0.1, norm="linf", seed=0, **settings):
+    def __init__(self, eps=None, norm="linf", seed=0, **settings):
         if norm not in _NORMS:
             raise ValueError(f"norm must be 'linf' or 'l2', got {norm!r}")
         self.config = _lib.AttackConfig()
         _lib.check(_lib.lib.fsc_attack_config_default(ctypes.byref(self.config)))
         self.config.kind = _KINDS[self.kind]
         self.config.norm = _NORMS[norm]
-        self.config.epsilon = float(eps)
         self.config.seed = int(seed)
+        if eps is not None:
+            self.config.epsilon = float(eps)
         for name, value in settings.items():
-            setattr(self.config, name, value)
+            if value is not None:
+                setattr(self.config, name, value)
 
     def __call__(self, model, images, labels):
         """Adversarial images for ``images`` (``(N, C, H, W)`` in [0, 1]) with true ``labels``."""
@@ -50,55 +55,60 @@ class Attack:
         return f"{type(self).__name__}({fields})"
 
 
+def _optional(kind, value):
+    return None if value is None else kind(value)
+
+
 class FGSM(Attack):
     """One signed-gradient step of size ``step_size`` (default ε), optionally from a random start."""
 
     kind = "fgsm"
 
-    def __init__(self, eps=0.1, norm="linf", step_size=0.0, random_start=False, seed=0):
-        super().__init__(eps, norm, seed, step_size=float(step_size), random_start=int(bool(random_start)))
+    def __init__(self, eps=None, norm="linf", step_size=None, random_start=False, seed=0):
+        super().__init__(eps, norm, seed, step_size=_optional(float, step_size), random_start=int(bool(random_start)))
 
 
 class PGD(Attack):
-    """PGD-``steps`` on cross-entropy from a random start, step ε/4 by default."""
+    """PGD-``steps`` (default 20) on cross-entropy from a random start, step ε/4 by default."""
 
     kind = "pgd"
 
-    def __init__(self, eps=0.1, steps=20, step_size=0.0, norm="linf", restarts=1, random_start=True, target=None,
+    def __init__(self, eps=None, steps=None, step_size=None, norm="linf", restarts=1, random_start=True, target=None,
                  seed=0):
         if target not in _TARGETS:
             raise ValueError(f"target must be None, 'least-likely' or 'random', got {target!r}")
-        super().__init__(eps, norm, seed, steps=int(steps), step_size=float(step_size), restarts=int(restarts),
-                         random_start=int(bool(random_start)), target=_TARGETS[target])
+        super().__init__(eps, norm, seed, steps=_optional(int, steps), step_size=_optional(float, step_size),
+                         restarts=int(restarts), random_start=int(bool(random_start)), target=_TARGETS[target])
 
 
 class CW(PGD):
-    """PGD on the Carlini-Wagner margin ``max(z_y - max_{j != y} z_j + kappa, 0)``."""
+    """PGD on the Carlini-Wagner margin ``max(z_y - max_{j != y} z_j + kappa, 0)`` (default κ = 50)."""
 
     kind = "cw"
 
-    def __init__(self, eps=0.1, steps=20, step_size=0.0, kappa=50.0, norm="linf", restarts=1, seed=0):
+    def __init__(self, eps=None, steps=None, step_size=None, kappa=None, norm="linf", restarts=1, seed=0):
         super().__init__(eps, steps, step_size, norm, restarts, seed=seed)
-        self.config.kappa = float(kappa)
+        if kappa is not None:
+            self.config.kappa = float(kappa)
 
 
 class APGD(Attack):
-    """APGD (Croce & Hein 2020) on ``loss`` "ce" or "dlr"; ``targeted`` uses the targeted DLR loss."""
+    """APGD (Croce & Hein 2020, default 100 steps) on ``loss`` "ce" or "dlr"; ``targeted`` uses the targeted DLR loss."""
 
-    def __init__(self, eps=0.1, steps=100, loss="ce", targeted=False, norm="linf", restarts=1, seed=0):
+    def __init__(self, eps=None, steps=None, loss="ce", targeted=False, norm="linf", restarts=1, seed=0):
         if loss not in ("ce", "dlr"):
             raise ValueError(f"loss must be 'ce' or 'dlr', got {loss!r}")
         self.kind = "apgd-t" if targeted else f"apgd-{loss}"
-        super().__init__(eps, norm, seed, steps=int(steps), restarts=int(restarts))
+        super().__init__(eps, norm, seed, steps=_optional(int, steps), restarts=int(restarts))
 
 
 class Square(Attack):
-    """Square (Andriushchenko et al. 2020): score-based, L∞, ``queries`` model evaluations per image."""
+    """Square (Andriushchenko et al. 2020): score-based, L∞, ``queries`` model evaluations per image (default 5000)."""
 
     kind = "square"
 
-    def __init__(self, eps=0.1, queries=5000, restarts=1, seed=0):
-        super().__init__(eps, "linf", seed, queries=int(queries), restarts=int(restarts))
+    def __init__(self, eps=None, queries=None, restarts=1, seed=0):
+        super().__init__(eps, "linf", seed, queries=_optional(int, queries), restarts=int(restarts))
 
 
 class Noise(Attack):
@@ -106,5 +116,5 @@ class Noise(Attack):
 
     kind = "noise"
 
-    def __init__(self, eps=0.1, norm="linf", restarts=1, seed=0):
+    def __init__(self, eps=None, norm="linf", restarts=1, seed=0):
         super().__init__(eps, norm, seed, restarts=int(restarts))

@@ -20,24 +20,30 @@ class _Report(Handle):
         return buffer.value.decode()
 
 
-def evaluate(model, dataset, attacks=("fgsm", "pgd20", "cw20", "apgd-ce"), eps=0.1, norm="linf", worst_case=(),
-             limit=1000, batch_size=250, seed=0):
-    """Evaluates ``model`` on the first ``limit`` examples of ``dataset`` (0 = all).
+def evaluate(model, dataset, attacks=None, eps=None, norm="linf", worst_case=(), limit=None, batch_size=None,
+             seed=0):
+    """Evaluates ``model`` on the first ``limit`` examples of ``dataset`` (0 = all, default 1000).
 
     ``attacks`` are names as in ``fscatter eval --attacks`` (fgsm, fgsm-rs, pgd<k>, cw<k>, apgd-ce,
-    apgd-dlr, apgd-t, square[<queries>], noise), each run on every correctly classified image;
-    ``worst_case`` adds attacks run only on the images still robust (AutoAttack:
-    ``("apgd-ce", "apgd-t", "square")``). Returns the report as a dict, with
-    ``report["accuracy"]`` in percent keyed by attack name, ``"clean"`` and ``"worst_case"``.
+    apgd-dlr, apgd-t, square[<queries>], noise, or the suites "paper" and "autoattack"), each run on
+    every correctly classified image (default: fgsm, pgd20, cw20, apgd-ce); ``worst_case`` adds
+    attacks run after them only on the images still robust (AutoAttack: ``("autoattack",)``).
+    Arguments left as None take the library's defaults (``fsc_eval_config_default``). Returns the
+    report as a dict, with ``report["accuracy"]`` in percent keyed by attack name, ``"clean"`` and
+    ``"worst_case"``.
     """
     if norm not in _NORMS:
         raise ValueError(f"norm must be 'linf' or 'l2', got {norm!r}")
     config = _lib.EvalConfig()
     _lib.check(_lib.lib.fsc_eval_config_default(ctypes.byref(config)))
-    attack_list = ",".join(attacks).encode()
+    attack_list = None if attacks is None else ",".join(attacks).encode()
     worst_list = ",".join(worst_case).encode()
-    config.norm, config.epsilon = _NORMS[norm], float(eps)
-    config.attacks, config.worst_case = attack_list, worst_list
-    config.limit, config.batch_size, config.seed = int(limit), int(batch_size), int(seed)
+    config.norm, config.seed = _NORMS[norm], int(seed)
+    if attack_list is not None:
+        config.attacks = attack_list
+    config.worst_case = worst_list
+    for field, value in {"epsilon": eps, "limit": limit, "batch_size": batch_size}.items():
+        if value is not None:
+            setattr(config, field, value)
     with _Report(new_handle(_lib.lib.fsc_evaluate, model.handle, dataset.handle, ctypes.byref(config))) as report:
         return json.loads(report.json())

@@ -14,12 +14,17 @@ METHODS = {"standard": 0, "madry": 1, "feature-scattering": 2, "random": 3, "sup
 
 
 def _config(method, epochs, batch_size, lr, eps, seed, **options):
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
+    """An ``fsc_trainer_config``: the library's defaults, then every argument that is not None."""
     config = _lib.TrainerConfig()
     _lib.check(_lib.lib.fsc_trainer_config_default(ctypes.byref(config)))
-    config.method, config.epochs, config.batch_size = METHODS[method], epochs, batch_size
-    config.learning_rate, config.epsilon, config.seed = lr, eps, seed
+    if method is not None:
+        if method not in METHODS:
+            raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
+        config.method = METHODS[method]
+    named = {"epochs": epochs, "batch_size": batch_size, "learning_rate": lr, "epsilon": eps, "seed": seed}
+    for field, value in named.items():
+        if value is not None:
+            setattr(config, field, value)
     enums = {"solver": (SOLVERS, "ot.solver"), "matching": (MATCHINGS, "ot.matching"), "cost": (COSTS, "cost"),
              "grad_mode": (GRAD_MODES, "grad_mode")}
     for key, value in options.items():
@@ -34,7 +39,7 @@ def _config(method, epochs, batch_size, lr, eps, seed, **options):
         if field.startswith("ot."):
             target, field = config.ot, field[3:]
         if field == "decay_epochs":
-            value = (ctypes.c_int32 * 4)(*list(value)[:4])
+            value = (ctypes.c_int32 * 4)(*(list(value)[:4] + [0] * 4)[:4])
         if not hasattr(target, field):
             raise TypeError(f"unknown training option {key!r}")
         setattr(target, field, value)
@@ -42,12 +47,14 @@ def _config(method, epochs, batch_size, lr, eps, seed, **options):
 
 
 class Trainer(Handle):
-    """A training run of ``model`` (trained in place) with one method; drive it with :meth:`step`."""
+    """A training run of ``model`` (trained in place) with one method; drive it with :meth:`step`.
+
+    Arguments left as None take the library's defaults (``fsc_trainer_config_default``).
+    """
 
     _free = _lib.lib.fsc_trainer_free
 
-    def __init__(self, model, method="feature-scattering", epochs=10, batch_size=128, lr=0.05, eps=0.1, seed=0,
-                 **options):
+    def __init__(self, model, method=None, epochs=None, batch_size=None, lr=None, eps=None, seed=None, **options):
         config = _config(method, epochs, batch_size, lr, eps, seed, **options)
         super().__init__(new_handle(_lib.lib.fsc_trainer_create, model.handle, ctypes.byref(config)))
         self.model = model
@@ -89,9 +96,12 @@ def _progress_printer():
     return show
 
 
-def train(model, data, method="feature-scattering", test=None, epochs=10, batch_size=128, lr=0.05, eps=0.1,
-          seed=0, out_dir=None, progress=True, **options):
+def train(model, data, method=None, test=None, epochs=None, batch_size=None, lr=None, eps=None, seed=None,
+          out_dir=None, progress=True, **options):
     """Trains ``model`` in place on a :class:`Dataset` and returns the clean test accuracy (or NaN).
+
+    Arguments left as None take the library's defaults (feature scattering, ε 0.1, 10 epochs of
+    batch 128 at learning rate 0.05, seed 0).
 
     Parameters
     ----------

@@ -17,18 +17,15 @@ do {
     let test = try Dataset.named("fashion-mnist", directory: nil, split: .test).prefix(1000)
 
     let spec = ModelSpec(architecture: "smallcnn", inputShape: train.imageShape, classes: train.classes)
-    let scattering = try FeatureScatteringAttack(epsilon: 0.1)
     var configuration = TrainingConfiguration()
     configuration.epochs = epochs
-    let trainer = try Trainer(spec: spec, method: try PerturbationTraining.featureScattering(scattering),
-                              configuration: configuration)
-    for _ in 0..<epochs {
-        let metrics = try trainer.trainEpoch(on: train, test: test)
-        print("epoch \(metrics.epoch): clean test accuracy \(metrics.testAccuracy ?? .nan)%")
-    }
+    let trainer = try Trainer(spec: spec, recipe: TrainingRecipe(method: .featureScattering), configuration: configuration)
+    _ = try runTraining(trainer, train: train, test: test, datasetName: "fashion-mnist", directory: nil,
+                        epochEnded: { print("epoch \($0.epoch): clean test accuracy \($0.testAccuracy ?? .nan)%") })
 
-    let evaluation = try RobustnessEvaluation(attacks: [try AttackCatalog.make("pgd20", epsilon: 0.1)])
-    let report = try evaluation.run(trainer.model, images: test.images, labels: test.labels)
+    var request = EvaluationRequest(threat: .default)
+    request.attacks = ["pgd20"]
+    let report = try evaluate(trainer.model, spec: spec, on: test, request: request)
     print(report.markdownTable())
 
     try exportONNX(trainer.model, inputShape: spec.inputShape, to: onnxPath)

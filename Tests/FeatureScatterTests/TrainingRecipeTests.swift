@@ -1,0 +1,63 @@
+// TrainingRecipeTests.swift — methods by name: their defaults, overrides and checks.
+
+import FeatureScatter
+import XCTest
+
+final class TrainingRecipeTests: XCTestCase {
+    func testEachMethodResolvesItsPublishedDefaults() {
+        let eps: Float = 8.0 / 255
+        let madry = TrainingRecipe(method: .madry, epsilon: eps)
+        XCTAssertEqual(madry.steps, 7)
+        XCTAssertEqual(madry.stepSize, 2.0 / 255, accuracy: 1e-9)
+        XCTAssertEqual(madry.smoothing, 0)
+        let trades = TrainingRecipe(method: .trades, epsilon: eps)
+        XCTAssertEqual(trades.steps, 10)
+        XCTAssertEqual(trades.stepSize, 2.0 / 255, accuracy: 1e-9)
+        for method in [TrainingMethodKind.featureScattering, .supervised] {
+            let recipe = TrainingRecipe(method: method, epsilon: eps)
+            XCTAssertEqual(recipe.steps, 1)
+            XCTAssertEqual(recipe.stepSize, eps)
+            XCTAssertEqual(recipe.smoothing, 0.5)
+        }
+        XCTAssertEqual(TrainingRecipe(method: .random).smoothing, 0.5)
+        XCTAssertEqual(TrainingRecipe(method: .standard).smoothing, 0)
+    }
+
+    func testExplicitSettingsOverrideTheDefaults() throws {
+        let recipe = TrainingRecipe(method: .madry, epsilon: 0.2, attackSteps: 3, attackStepSize: 0.01, labelSmoothing: 0.1)
+        let method = try XCTUnwrap(try recipe.makeMethod() as? PerturbationTraining)
+        guard case .pgd(let pgd) = method.perturbation else { return XCTFail("\(method.perturbation)") }
+        XCTAssertEqual(pgd.steps, 3)
+        XCTAssertEqual(pgd.stepSize, 0.01)
+        XCTAssertEqual(pgd.threat, try ThreatModel(epsilon: 0.2))
+        XCTAssertEqual(method.labelSmoothing, 0.1)
+        XCTAssertEqual(method.name, "madry")
+    }
+
+    func testFeatureScatteringCarriesItsObjective() throws {
+        var recipe = TrainingRecipe(method: .featureScattering)
+        recipe.scattering.matching = .uniform
+        recipe.scattering.transport.maxIterations = 7
+        let method = try XCTUnwrap(try recipe.makeMethod() as? PerturbationTraining)
+        guard case .featureScattering(let attack) = method.perturbation else { return XCTFail("\(method.perturbation)") }
+        XCTAssertEqual(attack.objective, recipe.scattering)
+        XCTAssertEqual(recipe.settings["matching"], "uniform")
+        XCTAssertEqual(recipe.settings["ot_iterations"], "7")
+        XCTAssertEqual(recipe.settings["label_smoothing"], "0.5")
+    }
+
+    func testOutOfRangeSettingsAreRejectedWithTheirName() {
+        for (recipe, word) in [(TrainingRecipe(method: .madry, epsilon: 2), "epsilon"),
+                               (TrainingRecipe(method: .madry, attackSteps: 20_000), "steps"),
+                               (TrainingRecipe(method: .supervised, attackStepSize: .nan), "step size"),
+                               (TrainingRecipe(method: .standard, labelSmoothing: 1), "label smoothing")] {
+            XCTAssertThrowsError(try recipe.makeMethod()) { error in
+                guard case FSCError.invalidArgument(let message) = error else { return XCTFail("\(error)") }
+                XCTAssert(message.contains(word), message)
+            }
+        }
+        var trades = TrainingRecipe(method: .trades)
+        trades.tradesBeta = -1
+        XCTAssertThrowsError(try trades.makeMethod())
+    }
+}
