@@ -278,7 +278,7 @@ public func conv2dBackward(_ outputGradient: Tensor, input: Tensor, weight: Tens
             ?? outputGradient
         return (needInput ? winogradInputGradient(gradient, weight: weight, plan: plan) : nil,
                 needWeight ? winogradWeightGradient(gradient, input: input, weight: weight, plan: plan) : nil,
-                needBias ? gradient.summed(toShape: [plan.outChannels, 1, 1]).reshaped([plan.outChannels]) : nil)
+                needBias ? Tensor(shape: [plan.outChannels], scalars: channelSums(gradient, plan: plan)) : nil)
     }
     let (p, outPerImage) = (plan.positions, plan.outChannels * plan.positions)
     let inPerImage = plan.inChannels * plan.height * plan.width
@@ -446,6 +446,29 @@ private func fillZeros(_ target: UnsafeMutablePointer<Float>, count: Int) {
 }
 
 /// The sum of `workers` equal blocks of `perWorker`.
+/// The per-channel sums of an `[N, O, H, W]` output gradient: per image, per channel, then
+/// per worker over its images and the workers in order, as the im2col backward sums them.
+private func channelSums(_ gradient: Tensor, plan: ConvolutionPlan) -> [Float] {
+    let (channels, p) = (plan.outChannels, plan.positions)
+    let workers = Parallelism.workerCount
+    let perWorker = zeroedBuffer(channels * workers)
+    defer { perWorker.deallocate() }
+    gradient.scalars.withUnsafeBufferPointer { dy in
+        let (dyBase, sums) = (dy.baseAddress!, perWorker.baseAddress!)
+        Parallelism.forEachRange(plan.batch) { images, worker in
+            for image in images {
+                for channel in 0..<channels {
+                    let row = dyBase + (image * channels + channel) * p
+                    var total: Float = 0
+                    for j in 0..<p { total += row[j] }
+                    sums[worker * channels + channel] += total
+                }
+            }
+        }
+    }
+    return sumOfWorkers(perWorker, workers: workers)
+}
+
 private func sumOfWorkers(_ perWorker: UnsafeMutableBufferPointer<Float>, workers: Int) -> [Float] {
     let size = perWorker.count / workers
     var total = [Float](perWorker[0..<size])

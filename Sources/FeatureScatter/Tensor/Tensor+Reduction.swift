@@ -18,10 +18,15 @@ extension Tensor {
     /// Sums this tensor down to `target`, a shape it was broadcast from (the rank may be
     /// smaller; missing leading dimensions and dimensions of extent 1 are summed over).
     /// This is the adjoint of broadcasting, used for gradients.
+    ///
+    /// A sum over the leading (batch) axis alone is split across the workers like the batch
+    /// (see `matmul`): each sums its rows, and the partial sums are added in worker order.
     public func summed(toShape target: [Int]) -> Tensor {
         if target == shape { return self }
         precondition(broadcastShape(target, shape) == shape,
                      "cannot sum shape \(shape) down to \(target)")
+        let rest = Array(shape.dropFirst())
+        if rank >= 2, target == rest || target == [1] + rest { return summedOverRows(to: target) }
         let sourceStrides = Tensor.contiguousStrides(shape)
         let targetStrides = broadcastStrides(of: target, to: shape)
         var out = [Float](repeating: 0, count: target.reduce(1, *))
@@ -39,6 +44,29 @@ extension Tensor {
             }
         }
         return Tensor(shape: target, scalars: out)
+    }
+
+    /// The sum of the rows (the leading axis), reshaped to `target`, by worker partitions.
+    private func summedOverRows(to target: [Int]) -> Tensor {
+        let rows = shape[0], width = count / max(shape[0], 1)
+        let workers = min(Parallelism.workerCount, max(rows, 1))
+        var partials = [Float](repeating: 0, count: width * workers)
+        scalars.withUnsafeBufferPointer { source in
+            partials.withUnsafeMutableBufferPointer { p in
+                let (s, out) = (source.baseAddress!, p.baseAddress!)
+                Parallelism.forEachRange(rows) { range, worker in
+                    let sum = out + worker * width
+                    for r in range {
+                        for j in 0..<width { sum[j] += s[r * width + j] }
+                    }
+                }
+            }
+        }
+        var total = [Float](repeating: 0, count: width)
+        for worker in 0..<workers {
+            for j in 0..<width { total[j] += partials[worker * width + j] }
+        }
+        return Tensor(shape: target, scalars: total)
     }
 
     /// Sums over `axis`; the result drops that dimension unless `keepingDimension`.

@@ -158,11 +158,16 @@ enum Winograd {
                     }
                 }
             }
-            for worker in 1..<workers {
-                for index in 0..<products { sumsBase[index] += sumsBase[worker * products + index] }
-            }
         }
-        return filtersFromProducts(sums, outChannels: outChannels, inChannels: channels)
+        // Each worker's filters, added in worker order: a data-parallel rank of one worker then
+        // contributes exactly what the same images contribute here.
+        var filters = [Float](repeating: 0, count: outChannels * channels * 9)
+        for worker in 0..<workers {
+            let part = filtersFromProducts(Array(sums[(worker * products)..<((worker + 1) * products)]),
+                                           outChannels: outChannels, inChannels: channels)
+            for i in filters.indices { filters[i] += part[i] }
+        }
+        return filters
     }
 
     /// `Gᵀ M G` (4×4 → 3×3) of each `M[ξ][o][c]` in `products` (`[16, O, C]`, possibly followed
