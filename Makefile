@@ -13,13 +13,14 @@ VENV_PYTHON  := $(VENV)/bin/python
 TORCH_VENV   := .venv-torch
 RELEASE_BIN  := .build/release
 DEB_PACKAGES := libopenblas-dev zlib1g-dev dataset-fashion-mnist libonnx-dev libprotobuf-dev protobuf-compiler \
-                libonnx-testdata
-TEST_PACKAGES := valgrind pkg-config binutils
-PY_PACKAGES  := numpy pot pytest matplotlib onnx onnxruntime
+                libonnx-testdata libopenmpi-dev openmpi-bin
+TEST_PACKAGES := valgrind pkg-config binutils iproute2
+PY_PACKAGES  := numpy pot pytest matplotlib onnx onnxruntime mpi4py
 DEMO_DIR     ?= runs/demo
 PREFIX       ?= /usr/local
 LIB_BUILD    := .build-lib
 LIBRARY      := $(LIB_BUILD)/release/libfeaturescatter.so
+MPI_LIBRARY  := $(LIB_BUILD)/release/libFeatureScatterMPI.so
 # The engine's own loops (SIMD transforms, im2col, batch norm, exp) in AVX2/FMA when the build
 # machine has them (a SmallCNN feature-scattering step: 290 -> 346 images/s on one thread, measured).
 # The binaries then need such a CPU; NATIVE=0 builds for any x86-64 (SSE2).
@@ -77,14 +78,17 @@ swift-tests: build-tests
 
 ## The shared library for C and Python hosts, in its own build folder: the static Swift runtime
 ## and the export list must not leak into the ordinary build.
+## libFeatureScatterMPI.so, the only library linked with libmpi, is loaded by libfeaturescatter.so
+## only when a host asks for MPI; it is installed next to it.
 lib: deps
 	$(SWIFT) build -c release --scratch-path $(LIB_BUILD) --product featurescatter $(CPU_FLAGS) \
 		-Xswiftc -static-stdlib -Xlinker --version-script=$(CURDIR)/bindings/c/featurescatter.map
+	$(SWIFT) build -c release --scratch-path $(LIB_BUILD) --product FeatureScatterMPI
 
 install: lib
 	install -d $(PREFIX)/include $(PREFIX)/lib/pkgconfig
 	install -m 644 include/featurescatter.h $(PREFIX)/include/
-	install -m 755 $(LIBRARY) $(PREFIX)/lib/
+	install -m 755 $(LIBRARY) $(MPI_LIBRARY) $(PREFIX)/lib/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' bindings/c/featurescatter.pc.in \
 		> $(PREFIX)/lib/pkgconfig/featurescatter.pc
 

@@ -8,6 +8,8 @@ let package = Package(
     products: [
         .library(name: "FeatureScatter", targets: ["FeatureScatter"]),
         .library(name: "featurescatter", type: .dynamic, targets: ["FeatureScatterC"]),
+        // Loaded at run time (dlopen) only when a run asks for MPI: the one part linked with libmpi.
+        .library(name: "FeatureScatterMPI", type: .dynamic, targets: ["FeatureScatterMPI"]),
         .executable(name: "fscatter", targets: ["fscatter"]),
     ],
     dependencies: [
@@ -19,6 +21,8 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
+                       providers: [.apt(["libopenmpi-dev"])]),
 
         // MARK: - Implementation details
 
@@ -30,6 +34,9 @@ let package = Package(
             cxxSettings: [.define("ONNX_ML", to: "1"), .define("ONNX_NAMESPACE", to: "onnx")],
             linkerSettings: [.linkedLibrary("onnx"), .linkedLibrary("onnx_proto"), .linkedLibrary("protobuf")]
         ),
+
+        // Open MPI behind plain C types (include/fsc_mpi.h), for MPICommunicator.
+        .target(name: "FeatureScatterMPI", dependencies: ["CMPI"], path: "Sources/FeatureScatterMPI"),
 
         // MARK: - Public API
 

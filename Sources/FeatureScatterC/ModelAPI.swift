@@ -32,8 +32,7 @@ public func fsc_model_save_checkpoint(_ model: OpaquePointer?, _ path: UnsafePoi
     guarded("fsc_model_save_checkpoint") {
         let box = try HandleRegistry.lookup(model, as: ModelBox.self, "model")
         let target = try requiredString(path, "path")
-        try Checkpoint(model: box.model, spec: box.spec, optimizer: nil, epoch: 0,
-                       generator: SeededGenerator(seed: 0)).write(to: target)
+        try Checkpoint(model: box.model, spec: box.spec, optimizer: nil, epoch: 0).write(to: target)
     }
 }
 
@@ -95,7 +94,7 @@ public func fsc_model_accuracy(_ model: OpaquePointer?, _ dataset: OpaquePointer
         guard data.imageShape == box.spec.inputShape, data.classes == box.spec.classes else {
             throw BoundaryError.shape("data \(data.imageShape) with \(data.classes) classes does not fit the model's \(box.spec.inputShape) with \(box.spec.classes)")
         }
-        out.pointee = accuracy(of: box.model, on: data)
+        out.pointee = try accuracy(of: box.model, on: data)
     }
 }
 

@@ -34,7 +34,7 @@ struct AttackCommand: ParsableCommand {
         let attacked = try Dataset(images: adversarial, labels: test.labels, classes: test.classes)
         let summary: [String: Any] = [
             "attack": chosen.name, "settings": chosen.settings, "images": test.count, "out": out,
-            "accuracy": ["clean": accuracy(of: model, on: test), chosen.name: accuracy(of: model, on: attacked)],
+            "accuracy": ["clean": try accuracy(of: model, on: test), chosen.name: try accuracy(of: model, on: attacked)],
             "max_distance": Double(chosen.threat.distances(adversarial, test.images).max() ?? 0),
         ]
         let json = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys])

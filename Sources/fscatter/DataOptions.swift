@@ -13,7 +13,7 @@ struct DataOptions: ParsableArguments {
     @Option(name: .customLong("test-subset"), help: "Use only the first N test images.")
     var testSubset: Int?
 
-    @Option(help: "Worker threads (default: OPENBLAS_NUM_THREADS if set, else the number of cores).")
+    @Option(help: "Worker threads (default: OPENBLAS_NUM_THREADS if set, else the cores; under mpirun, the node's cores divided by its ranks).")
     var threads: Int?
 
     func validate() throws {
@@ -21,7 +21,7 @@ struct DataOptions: ParsableArguments {
         if let threads, threads < 1 { throw ValidationError("--threads must be ≥ 1, got \(threads)") }
     }
 
-    /// Applies `--threads`.
+    /// Applies `--threads` (under mpirun, by default the node's cores shared by its ranks).
     func applyThreads() {
         if let threads { Parallelism.setWorkerCount(threads) }
     }

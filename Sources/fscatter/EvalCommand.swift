@@ -55,8 +55,10 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         data.applyThreads()
-        let test = try data.load(.test, subset: data.testSubset)
-        let (model, spec) = try source.load(imageShape: test.imageShape)
+        let (test, (model, spec)) = try Ranks.communicator.agree("loading the data and the model") {
+            let test = try data.load(.test, subset: data.testSubset)
+            return (test, try source.load(imageShape: test.imageShape))
+        }
         var request = EvaluationRequest(threat: try threat.threat())
         request.attacks = try names(attacks ?? suite)
         request.worstCase = worstCase == "none" ? [] : try names(worstCase)
@@ -71,10 +73,13 @@ struct EvalCommand: ParsableCommand {
         request.checkpoint = source.path
         request.datasetName = data.dataset
         var display = ProgressDisplay()
-        let report = try evaluate(model, spec: spec, on: test, request: request, progress: { display.show($0) })
+        let report = try evaluate(model, spec: spec, on: test, request: request, communicator: Ranks.communicator,
+                                  progress: { display.show($0) })
         display.finishEvaluation()
         let json = try report.json()
-        if let out { try json.write(to: URL(fileURLWithPath: out)) }
+        try Ranks.communicator.agree("writing the report") {
+            if let out, Ranks.communicator.isRoot { try json.write(to: URL(fileURLWithPath: out)) }
+        }
         guard !report.attacks.isEmpty || !report.sweeps.isEmpty else {
             print(String(decoding: json, as: UTF8.self))
             return

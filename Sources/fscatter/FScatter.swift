@@ -13,11 +13,25 @@ struct FScatter: ParsableCommand {
         subcommands: [InfoCommand.self, TrainCommand.self, EvalCommand.self, AttackCommand.self, BenchCommand.self,
                       OTCommand.self, ExportCommand.self, ImportCommand.self])
 
-    /// Selects the OpenBLAS core before any BLAS call (DESIGN §6), then runs the command.
+    /// Selects the OpenBLAS core before any BLAS call (DESIGN §6), joins the other ranks when
+    /// started by mpirun, then runs the command.
     static func main() {
         BLASCoreSelection.reexecIfNeeded()
         AllocatorTuning.apply()
-        main(nil)
+        var command: ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            exit(withError: error)
+        }
+        do {
+            try Ranks.join()
+            try command.run()
+            Ranks.finish()
+        } catch {
+            if Ranks.communicator.size > 1 { Ranks.fail(error) }
+            exit(withError: error)
+        }
     }
 }
 

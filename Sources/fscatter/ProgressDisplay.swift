@@ -8,9 +8,12 @@ import Foundation
 /// one a second, plus every epoch end) when it is not.
 struct ProgressDisplay {
     let isTerminal = isatty(STDERR_FILENO) == 1
+    /// Only rank 0 of an mpirun job reports.
+    private let quiet = !Ranks.communicator.isRoot
     private var lastReport = Date.distantPast
 
     mutating func show(_ p: TrainingProgress) {
+        guard !quiet else { return }
         let now = Date()
         let final = p.batch == p.batches
         guard final || now.timeIntervalSince(lastReport) >= (isTerminal ? 0.2 : 1) else { return }
@@ -31,6 +34,7 @@ struct ProgressDisplay {
     }
 
     func epochEnded(_ m: EpochMetrics) {
+        guard !quiet else { return }
         if isTerminal {
             let test = m.testAccuracy.map { String(format: "  test %.2f%%", $0) } ?? ""
             let line = String(format: "\r\u{1B}[2Kepoch %d  loss %.4f  train %.2f%%%@  %.1fs  %.0f img/s\n",
@@ -48,6 +52,7 @@ struct ProgressDisplay {
 
     /// One attack batch finished: a rewritten line on a terminal, a JSON line otherwise.
     mutating func show(_ p: EvaluationProgress) {
+        guard !quiet else { return }
         let now = Date()
         guard p.done == p.total || now.timeIntervalSince(lastReport) >= (isTerminal ? 0.2 : 1) else { return }
         lastReport = now
@@ -63,6 +68,7 @@ struct ProgressDisplay {
 
     /// Ends the progress line of an evaluation on a terminal.
     func finishEvaluation() {
+        guard !quiet else { return }
         if isTerminal { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
     }
 

@@ -10,6 +10,7 @@ extension OTGradientMode: ExpressibleByArgument {}
 extension CostFunction: ExpressibleByArgument {}
 extension Norm: ExpressibleByArgument {}
 extension ScheduleShape: ExpressibleByArgument {}
+extension OTScope: ExpressibleByArgument {}
 
 /// Flags that fill a `TrainingRecipe`; unset ones keep the engine's defaults.
 struct RecipeOptions: ParsableArguments {
@@ -48,6 +49,9 @@ struct RecipeOptions: ParsableArguments {
     @Option(name: .customLong("grad-mode"), help: "Gradient through the OT plan (unrolled is the reference's).")
     var gradientMode = defaults.scattering.gradientMode
 
+    @Option(name: .customLong("ot-scope"), help: "Under mpirun: feature scattering's transport problem over the global batch or each rank's rows.")
+    var otScope = defaults.scattering.scope
+
     @Option(name: .customLong("trades-beta"), help: "TRADES β.")
     var tradesBeta = defaults.tradesBeta
 
@@ -61,6 +65,7 @@ struct RecipeOptions: ParsableArguments {
         recipe.scattering.transport.maxIterations = otIterations
         recipe.scattering.cost = cost
         recipe.scattering.gradientMode = gradientMode
+        recipe.scattering.scope = otScope
         recipe.tradesBeta = tradesBeta
         return recipe
     }

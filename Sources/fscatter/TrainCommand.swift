@@ -46,6 +46,9 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("decay-epochs"), help: "Comma-separated epochs where the piecewise schedule multiplies the rate by 0.1.")
     var decayEpochs = defaults.decayEpochs.map(String.init).joined(separator: ",")
 
+    @Option(name: .customLong("bucket-mb"), help: "Under mpirun: MiB of gradients per all-reduce bucket, started during the backward pass.")
+    var bucketMegabytes = defaults.bucketMegabytes
+
     @Option(name: .customLong("crop-padding"), help: "Random-crop padding in pixels (0 = off).")
     var cropPadding = defaults.cropPadding
 
@@ -82,6 +85,7 @@ struct TrainCommand: ParsableCommand {
         config.nesterov = nesterov
         config.scheduleShape = schedule
         config.decayEpochs = try ints(decayEpochs)
+        config.bucketMegabytes = bucketMegabytes
         config.cropPadding = cropPadding
         config.horizontalFlip = horizontalFlip
         config.seed = seed
@@ -92,21 +96,27 @@ struct TrainCommand: ParsableCommand {
     private func trainer(for train: Dataset) throws -> Trainer {
         let config = try configuration()
         if let resume {
-            return try Trainer(resuming: Checkpoint.read(from: resume + "/checkpoint.fsc"), recipe: recipe.recipe,
-                               configuration: config)
+            let saved = try Ranks.communicator.agree("reading the checkpoint") {
+                try Checkpoint.read(from: resume + "/checkpoint.fsc")
+            }
+            return try Trainer(resuming: saved, recipe: recipe.recipe, configuration: config, communicator: Ranks.communicator)
         }
         if let initONNX {
-            let (graph, spec) = try importONNXClassifier(contentsOf: initONNX, imageShape: train.imageShape)
-            return try Trainer(model: graph, spec: spec, recipe: recipe.recipe, configuration: config)
+            let (graph, spec) = try Ranks.communicator.agree("importing \(initONNX)") {
+                try importONNXClassifier(contentsOf: initONNX, imageShape: train.imageShape)
+            }
+            return try Trainer(model: graph, spec: spec, recipe: recipe.recipe, configuration: config,
+                               communicator: Ranks.communicator)
         }
         let spec = ModelSpec(architecture: model, inputShape: train.imageShape, classes: train.classes)
-        return try Trainer(spec: spec, recipe: recipe.recipe, configuration: config)
+        return try Trainer(spec: spec, recipe: recipe.recipe, configuration: config, communicator: Ranks.communicator)
     }
 
     func run() throws {
         data.applyThreads()
-        let train = try data.load(.train, subset: trainSubset)
-        let test = try data.load(.test, subset: data.testSubset)
+        let (train, test) = try Ranks.communicator.agree("loading the data") {
+            (try data.load(.train, subset: trainSubset), try data.load(.test, subset: data.testSubset))
+        }
         let trainer = try trainer(for: train)
         var display = ProgressDisplay()
         let startEpoch = trainer.epoch

@@ -85,14 +85,27 @@ final class DataTests: XCTestCase {
         XCTAssertThrowsError(try Dataset.cifar(directory: folder, split: .test))
     }
 
-    func testSameSeedGivesSameBatchOrder() throws {
+    func testEpochOrderIsFixedBySeedAndEpochAlone() {
+        let order = BatchLoader.shuffledOrder(count: 50, seed: 5, epoch: 2)
+        XCTAssertEqual(order, BatchLoader.shuffledOrder(count: 50, seed: 5, epoch: 2))
+        XCTAssertNotEqual(order, BatchLoader.shuffledOrder(count: 50, seed: 5, epoch: 3))
+        XCTAssertNotEqual(order, BatchLoader.shuffledOrder(count: 50, seed: 6, epoch: 2))
+        XCTAssertEqual(order.sorted(), Array(0..<50))
+    }
+
+    func testRanksSlicesOfEachGlobalBatchMakeUpTheOneProcessBatch() throws {
         writeMNISTStyle(count: 10)
         let data = try Dataset.mnistStyle(directory: folder, split: .test)
-        let first = BatchLoader(data, batchSize: 4, shuffle: true, generator: SeededGenerator(seed: 5)).map(\.labels)
-        let second = BatchLoader(data, batchSize: 4, shuffle: true, generator: SeededGenerator(seed: 5)).map(\.labels)
-        XCTAssertEqual(first, second)
-        XCTAssertEqual(first.map(\.count), [4, 4, 2])
-        XCTAssertEqual(Set(first.flatMap { $0 }).count, 10)
+        let order = BatchLoader.shuffledOrder(count: 10, seed: 1, epoch: 0)
+        let whole = BatchLoader(data, batchSize: 4, order: order).map(\.indices)
+        XCTAssertEqual(whole.map(\.count), [4, 4, 2])
+        let ranks = (0..<3).map { BatchLoader(data, batchSize: 4, order: order, communicator: RankLayout(rank: $0, size: 3)) }
+        let sliced = ranks.map { $0.map(\.indices) }
+        for b in whole.indices {
+            XCTAssertEqual(sliced.flatMap { $0[b] }, whole[b])
+        }
+        XCTAssertEqual(sliced.map { $0[0].count }, [1, 1, 2])
+        XCTAssertEqual(Array(ranks[2].map(\.shard.offset)), [2, 2, 1])
     }
 
     func testFlipReversesEachRow() {
@@ -129,4 +142,21 @@ final class DataTests: XCTestCase {
             XCTAssert("\($0)".contains("255"), "\($0)")
         }
     }
+}
+
+/// A communicator that only states a rank and a size (for the batch layout; no collectives).
+final class RankLayout: Communicator {
+    let rank: Int
+    let size: Int
+    init(rank: Int, size: Int) {
+        self.rank = rank
+        self.size = size
+    }
+    func allReduceSum(_ values: UnsafeMutableBufferPointer<Float>) throws { throw FSCError.internalError("layout only") }
+    func startAllReduceSum(_ values: UnsafeMutableBufferPointer<Float>) throws -> any CollectiveRequest {
+        throw FSCError.internalError("layout only")
+    }
+    func allGather(_ bytes: [UInt8]) throws -> [[UInt8]] { throw FSCError.internalError("layout only") }
+    func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int) throws { throw FSCError.internalError("layout only") }
+    func barrier() throws { throw FSCError.internalError("layout only") }
 }

@@ -13,7 +13,7 @@ final class EvaluationTests: XCTestCase {
                                                   worstCaseAttacks: [try APGD(epsilon: 0.1, steps: 20), try Square(epsilon: 0.1, queries: 100)],
                                                   batchSize: 64, seed: 1)
         let report = try evaluation.run(model, images: test.images, labels: test.labels)
-        assertClose(report.accuracy["clean"]!, accuracy(of: model, on: test))
+        assertClose(report.accuracy["clean"]!, try accuracy(of: model, on: test))
         let worst = report.accuracy["worst_case"]!
         for name in ["fgsm", "pgd10", "noise"] {
             XCTAssertLessThanOrEqual(worst, report.accuracy[name]!, name)
@@ -37,7 +37,7 @@ final class EvaluationTests: XCTestCase {
         let byEpsilon = try evaluation.epsilonSweep(model, images: test.images, labels: test.labels,
                                                     epsilons: [0, 0.05, 0.1, 0.5], steps: 10)
         let accuracies = byEpsilon.points.map(\.accuracy)
-        XCTAssertEqual(accuracies.first!, accuracy(of: model, on: test), accuracy: 1e-9)
+        XCTAssertEqual(accuracies.first!, try accuracy(of: model, on: test), accuracy: 1e-9)
         XCTAssertEqual(accuracies, accuracies.sorted(by: >))
         XCTAssertLessThanOrEqual(accuracies.last!, 5)
         let bySteps = try evaluation.stepsSweep(model, images: test.images, labels: test.labels, epsilon: 0.1, steps: [1, 5, 20])

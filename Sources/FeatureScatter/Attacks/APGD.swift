@@ -84,7 +84,7 @@ public struct APGD: Attack {
     /// - Throws: `FSCError.invalidArgument` for targeted APGD with fewer than 4 classes
     ///   (targeted DLR needs z_π4), DLR with fewer than 3, or a probability-output model.
     public func perturb(_ model: any Module, images: Tensor, labels: [Int],
-                        using generator: inout SeededGenerator) throws -> Tensor {
+                        using generator: inout some BatchRandomness) throws -> Tensor {
         let k = try validateAttack(model, images: images, labels: labels)
         guard !labels.isEmpty else { return images }
         if targeted {
@@ -125,9 +125,9 @@ public struct APGD: Attack {
 
     /// The random start of AutoAttack: L∞ `x + ε·t/‖t‖∞` with t ~ U(−1, 1), L2 `x + ε·t/‖t‖₂`
     /// with t ~ N(0, I); clamped to [0, 1].
-    private func start(_ x: Tensor, using generator: inout SeededGenerator) -> Tensor {
-        var t = threat.norm == .linf ? Tensor.uniform(x.shape, low: -1, high: 1, using: &generator)
-                                     : Tensor.normal(x.shape, using: &generator)
+    private func start(_ x: Tensor, using generator: inout some BatchRandomness) -> Tensor {
+        var t = threat.norm == .linf ? generator.uniform(x.shape, low: -1, high: 1)
+                                     : generator.normal(x.shape, standardDeviation: 1)
         let rows = x.shape[0], width = x.count / rows
         for r in 0..<rows {
             let range = (r * width)..<((r + 1) * width)
@@ -150,7 +150,7 @@ public struct APGD: Attack {
 
     /// One run of Algorithm 1 on a batch: the adversarial batch and which images it fools.
     func singleRun(_ model: any Module, images x: Tensor, labels: [Int], targets: [Int]?,
-                   using generator: inout SeededGenerator) -> (Tensor, [Bool]) {
+                   using generator: inout some BatchRandomness) -> (Tensor, [Bool]) {
         let n = labels.count, width = x.count / n
         let objective = { (z: Variable) in self.objective(z, labels: labels, targets: targets) }
         var current = start(x, using: &generator)

@@ -19,7 +19,7 @@ public protocol Attack {
     var threat: ThreatModel { get }
     /// The adversarial batch for `images` (`[N, C, H, W]` in [0, 1]) and their `labels`.
     func perturb(_ model: any Module, images: Tensor, labels: [Int],
-                 using generator: inout SeededGenerator) throws -> Tensor
+                 using generator: inout some BatchRandomness) throws -> Tensor
 }
 
 /// Which outcome an attack seeks.
@@ -32,7 +32,7 @@ public enum AttackTarget: String, Sendable, Equatable {
     case random
 
     /// The target class per image, or nil when untargeted.
-    func targets(cleanLogits: Tensor, labels: [Int], using generator: inout SeededGenerator) -> [Int]? {
+    func targets(cleanLogits: Tensor, labels: [Int], using generator: inout some BatchRandomness) -> [Int]? {
         let k = cleanLogits.shape[1]
         switch self {
         case .untargeted:

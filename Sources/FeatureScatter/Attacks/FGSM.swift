@@ -31,7 +31,7 @@ public struct FGSM: Attack {
     }
 
     public func perturb(_ model: any Module, images: Tensor, labels: [Int],
-                        using generator: inout SeededGenerator) throws -> Tensor {
+                        using generator: inout some BatchRandomness) throws -> Tensor {
         var pgd = try PGD(epsilon: threat.epsilon, stepSize: stepSize, steps: 1, randomStart: randomStart, norm: threat.norm)
         pgd.name = name
         return try pgd.perturb(model, images: images, labels: labels, using: &generator)

@@ -1,21 +1,32 @@
 // FeatureScatteringAttack.swift — Algorithm 1 of the paper: perturbations that scatter features.
 
+/// Which batch feature scattering's transport problem spans when a global batch is split over ranks.
+public enum OTScope: String, CaseIterable, Sendable, Codable {
+    /// The whole global batch: clean and perturbed logits are gathered from every rank, each rank
+    /// solves the same problem and back-propagates into its own rows, as one process would.
+    case global
+    /// Each rank's own rows, as the reference code under DataParallel (one problem per device).
+    case local
+}
+
 /// What feature scattering maximises: the transport distance between the clean and the
 /// perturbed batch's logits. Defaults are the reference code's: cosine cost, OT matching,
 /// Sinkhorn with reg 0.01 and 100 iterations, gradients unrolled through the iterations (the
-/// reference does not detach T).
+/// reference does not detach T); the problem spans the global batch.
 public struct ScatteringObjective: Sendable, Equatable, Codable {
     public var cost: CostFunction = .cosine
     public var matching: OTMatching = .ot
     public var transport = OTOptions()
     public var gradientMode: OTGradientMode = .unrolled
+    public var scope: OTScope = .global
 
     public init(cost: CostFunction = .cosine, matching: OTMatching = .ot, transport: OTOptions = OTOptions(),
-                gradientMode: OTGradientMode = .unrolled) {
+                gradientMode: OTGradientMode = .unrolled, scope: OTScope = .global) {
         self.cost = cost
         self.matching = matching
         self.transport = transport
         self.gradientMode = gradientMode
+        self.scope = scope
     }
 
     /// D between the clean logits and the perturbed logits.
@@ -28,7 +39,7 @@ public struct ScatteringObjective: Sendable, Equatable, Codable {
     public var settings: [String: String] {
         ["cost": cost.rawValue, "matching": matching.rawValue, "solver": transport.solver.rawValue,
          "ot_reg": String(transport.regularization), "ot_iterations": String(transport.maxIterations),
-         "grad_mode": gradientMode.rawValue]
+         "grad_mode": gradientMode.rawValue, "ot_scope": scope.rawValue]
     }
 }
 
@@ -82,25 +93,30 @@ public struct FeatureScatteringAttack: Attack {
 
     /// The perturbed batch; the labels are checked but not used (the objective has none).
     public func perturb(_ model: any Module, images: Tensor, labels: [Int],
-                        using generator: inout SeededGenerator) throws -> Tensor {
+                        using generator: inout some BatchRandomness) throws -> Tensor {
         try perturbReportingDistance(model, images: images, labels: labels, using: &generator).images
     }
 
     /// Perturbs a batch and reports the OT distance reached (measured after the last step).
     ///
-    /// - Parameter images: `[N, C, H, W]` in [0, 1], with their `labels` (checked only).
-    public func perturbReportingDistance(_ model: any Module, images: Tensor, labels: [Int],
-                                         using generator: inout SeededGenerator) throws -> (images: Tensor, distance: Float) {
+    /// - Parameters:
+    ///   - images: `[N, C, H, W]` in [0, 1], with their `labels` (checked only).
+    ///   - shard: where the rows sit in a global batch split over ranks; with the `.global`
+    ///     scope the transport problem spans the global batch (nil: these rows alone).
+    public func perturbReportingDistance(_ model: any Module, images: Tensor, labels: [Int], shard: BatchShard? = nil,
+                                         using generator: inout some BatchRandomness) throws -> (images: Tensor, distance: Float) {
         _ = try validateAttack(model, images: images, labels: labels)
-        let clean = model.predict(images)
+        let span = objective.scope == .global ? shard ?? .whole(labels.count) : .whole(labels.count)
+        let clean = try span.gatherRows(model.predict(images))
         var current = randomStart ? threat.randomStart(around: images, using: &generator) : images
         for _ in 0..<steps {
             let (gradient, _, _) = try inputGradient(of: model, at: current) {
-                try objective.distance(cleanLogits: clean, perturbedLogits: $0)
+                try objective.distance(cleanLogits: clean, perturbedLogits: try span.gatherRows($0))
             }
             current = threat.step(current, gradient: gradient, stepSize: stepSize, around: images)
         }
-        let reached = try objective.distance(cleanLogits: clean, perturbedLogits: Variable(constant: model.predict(current)))
+        let reached = try objective.distance(cleanLogits: clean,
+                                             perturbedLogits: Variable(constant: try span.gatherRows(model.predict(current))))
         return (current, reached.value.scalar)
     }
 }

@@ -95,7 +95,7 @@ public struct PGD: Attack {
     /// - Throws: `FSCError` for images outside [0, 1], labels outside the model's classes,
     ///   a model that outputs probabilities, or DLR with too few classes.
     public func perturb(_ model: any Module, images: Tensor, labels: [Int],
-                        using generator: inout SeededGenerator) throws -> Tensor {
+                        using generator: inout some BatchRandomness) throws -> Tensor {
         let k = try validateAttack(model, images: images, labels: labels)
         guard !labels.isEmpty else { return images }
         if case .dlr = loss {
@@ -111,7 +111,7 @@ public struct PGD: Attack {
 
     /// One PGD run without restarts.
     func run(_ model: any Module, images: Tensor, labels: [Int], targets: [Int]?,
-             using generator: inout SeededGenerator) -> Tensor {
+             using generator: inout some BatchRandomness) -> Tensor {
         var current = randomStart ? threat.randomStart(around: images, using: &generator) : images
         for _ in 0..<steps {
             let (gradient, _, _) = inputGradient(of: model, at: current) {

@@ -26,12 +26,12 @@ public struct RandomNoise: Attack {
     }
 
     public func perturb(_ model: any Module, images: Tensor, labels: [Int],
-                        using generator: inout SeededGenerator) throws -> Tensor {
+                        using generator: inout some BatchRandomness) throws -> Tensor {
         _ = try validateAttack(model, images: images, labels: labels)
         guard !labels.isEmpty else { return images }
         return try withRestarts(restarts, model: model, images: images, labels: labels, targets: nil) { x, _, _ in
             guard corners, threat.norm == .linf else { return threat.randomStart(around: x, using: &generator) }
-            let signs = Tensor.uniform(x.shape, low: -1, high: 1, using: &generator).sign()
+            let signs = generator.uniform(x.shape, low: -1, high: 1).sign()
             return threat.project(x + signs * threat.epsilon, around: x)
         }
     }

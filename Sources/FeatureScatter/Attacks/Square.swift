@@ -63,7 +63,7 @@ public struct Square: Attack {
     }
 
     public func perturb(_ model: any Module, images: Tensor, labels: [Int],
-                        using generator: inout SeededGenerator) throws -> Tensor {
+                        using generator: inout some BatchRandomness) throws -> Tensor {
         _ = try validateAttack(model, images: images, labels: labels)
         guard !labels.isEmpty else { return images }
         guard images.rank == 4, images.shape[2] >= 2, images.shape[3] >= 2 else {
@@ -82,7 +82,7 @@ public struct Square: Attack {
         }
     }
 
-    private func run(_ model: any Module, images x: Tensor, labels: [Int], using generator: inout SeededGenerator) -> Tensor {
+    private func run(_ model: any Module, images x: Tensor, labels: [Int], using generator: inout some BatchRandomness) -> Tensor {
         let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let eps = threat.epsilon
         let plane = h * w, width = c * plane

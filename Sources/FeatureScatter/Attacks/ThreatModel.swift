@@ -47,16 +47,17 @@ public struct ThreatModel: Sendable, Equatable, CustomStringConvertible {
 
     /// A uniform start: L∞ `x + U(−ε, ε)`; L2 `x + ε·u·d/‖d‖` with d ~ N(0, I), u ~ U(0, 1);
     /// then clamped to [0, 1].
-    public func randomStart(around x: Tensor, using generator: inout SeededGenerator) -> Tensor {
+    public func randomStart(around x: Tensor, using generator: inout some BatchRandomness) -> Tensor {
         switch norm {
         case .linf:
-            return (x + Tensor.uniform(x.shape, low: -epsilon, high: epsilon, using: &generator)).clamped(to: 0...1)
+            return (x + generator.uniform(x.shape, low: -epsilon, high: epsilon)).clamped(to: 0...1)
         case .l2:
-            var d = Tensor.normal(x.shape, using: &generator)
+            var d = generator.normal(x.shape, standardDeviation: 1)
             let rows = x.shape.first ?? 0, width = rows == 0 ? 0 : x.count / rows
+            let radii = generator.unitFloats(perRow: rows)
             for r in 0..<rows {
                 let n = rowNorm(d.scalars, r, width)
-                let scale = Float(Double(epsilon * generator.nextUnitFloat()) / max(n, 1e-12))
+                let scale = Float(Double(epsilon * radii[r]) / max(n, 1e-12))
                 for i in (r * width)..<((r + 1) * width) { d.scalars[i] *= scale }
             }
             return project(x + d, around: x)

@@ -33,7 +33,7 @@ public struct TransferAttack: Attack {
 
     /// Checks `model` like any attack, then crafts on the source model only.
     public func perturb(_ model: any Module, images: Tensor, labels: [Int],
-                        using generator: inout SeededGenerator) throws -> Tensor {
+                        using generator: inout some BatchRandomness) throws -> Tensor {
         _ = try validateAttack(model, images: images, labels: labels)
         return try attack.perturb(source, images: images, labels: labels, using: &generator)
     }

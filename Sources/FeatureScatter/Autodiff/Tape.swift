@@ -43,8 +43,8 @@ public final class Tape {
     public let mode: ForwardMode
     /// Whether parameters are recorded and receive gradients.
     public let recordsParameterGradients: Bool
-    /// Randomness for stochastic layers (dropout) in this pass.
-    public var generator: SeededGenerator
+    /// Randomness for stochastic layers (dropout) in this pass: one stream, or one per example.
+    public var randomness: any BatchRandomness
 
     struct Node {
         /// The op kind, for the profile.
@@ -57,12 +57,14 @@ public final class Tape {
 
     private(set) var nodes: [Node] = []
     private var leafGradients: [Int: Tensor] = [:]
+    /// How many nodes record each parameter (a parameter used twice has two).
+    private var parameterNodes: [ObjectIdentifier: Int] = [:]
 
     public init(mode: ForwardMode, parameterGradients: Bool = true,
-                generator: SeededGenerator = SeededGenerator(seed: 0)) {
+                randomness: any BatchRandomness = SeededGenerator(seed: 0)) {
         self.mode = mode
         self.recordsParameterGradients = parameterGradients
-        self.generator = generator
+        self.randomness = randomness
     }
 
     /// Records an input; with `requiresGradient` its gradient is kept by `backward`.
@@ -76,6 +78,7 @@ public final class Tape {
     public func variable(for parameter: Parameter) -> Variable {
         guard recordsParameterGradients else { return Variable(value: parameter.value, tape: self, id: -1) }
         nodes.append(Node(op: "parameter", inputs: [], pullback: nil, parameter: parameter, shape: parameter.value.shape))
+        parameterNodes[ObjectIdentifier(parameter), default: 0] += 1
         return Variable(value: parameter.value, tape: self, id: nodes.count - 1)
     }
 
@@ -94,7 +97,9 @@ public final class Tape {
     ///
     /// Gradients of recorded parameters are added to `Parameter.gradient`; gradients of
     /// inputs created with `requiresGradient` are available from `gradient(of:)`.
-    public func backward(_ root: Variable, seed: Tensor? = nil) {
+    /// `parameterReady` is called as soon as a parameter's gradient is final (its last node
+    /// is processed), while the rest of the backward pass still runs.
+    public func backward(_ root: Variable, seed: Tensor? = nil, parameterReady: ((Parameter) -> Void)? = nil) {
         precondition(root.tape === self, "backward: the root was not recorded on this tape")
         leafGradients = [:]
         guard root.requiresGradient else { return }
@@ -103,6 +108,7 @@ public final class Tape {
                      "backward: seed shape \(start.shape) differs from root shape \(root.value.shape)")
         var gradients = [Tensor?](repeating: nil, count: root.id + 1)
         gradients[root.id] = start
+        var pendingNodes = parameterNodes
         for id in stride(from: root.id, through: 0, by: -1) {
             guard let gradient = gradients[id] else { continue }
             gradients[id] = nil
@@ -113,6 +119,9 @@ public final class Tape {
                 } else {
                     Profiler.measure("accumulate", .backward) { parameter.gradient!.add(gradient) }
                 }
+                let key = ObjectIdentifier(parameter)
+                pendingNodes[key, default: 1] -= 1
+                if pendingNodes[key] == 0, let parameterReady { parameterReady(parameter) }
                 continue
             }
             guard let pullback = node.pullback else {

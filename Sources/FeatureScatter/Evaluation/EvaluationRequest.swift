@@ -69,10 +69,13 @@ public struct EvaluationRequest {
 /// - Parameters:
 ///   - spec: the model's input shape and classes, which the data must have; its architecture
 ///     names the model in the report.
-///   - progress: called after every attack batch.
+///   - communicator: over several ranks each attacks its share of the batches (see
+///     ``RobustnessEvaluation``) and every rank returns the one-process report.
+///   - progress: called after every attack batch (of this rank).
 /// - Throws: `FSCError.shapeMismatch` when the data does not fit the model,
 ///   `FSCError.invalidArgument` for unknown attack names or settings out of range.
 public func evaluate(_ model: any Module, spec: ModelSpec, on data: Dataset, request: EvaluationRequest,
+                     communicator: any Communicator = SingleProcess(),
                      progress: ((EvaluationProgress) -> Void)? = nil) throws -> EvaluationReport {
     guard data.imageShape == spec.inputShape, data.classes == spec.classes else {
         throw FSCError.shapeMismatch("data \(data.imageShape) with \(data.classes) classes does not fit the model's \(spec.inputShape) with \(spec.classes)")
@@ -81,7 +84,8 @@ public func evaluate(_ model: any Module, spec: ModelSpec, on data: Dataset, req
     let test = data.prefix(request.limit)
     let (attacks, worstCase) = try request.attackList()
     let evaluation = try RobustnessEvaluation(threat: request.threat, attacks: attacks, worstCaseAttacks: worstCase,
-                                              batchSize: request.batchSize, seed: request.seed, progress: progress)
+                                              batchSize: request.batchSize, seed: request.seed,
+                                              communicator: communicator, progress: progress)
     var report = try evaluation.run(model, images: test.images, labels: test.labels)
     report.checkpoint = request.checkpoint
     report.model = spec.architecture

@@ -24,6 +24,10 @@ public struct EvaluationProgress: Sendable {
 /// Every attack's adversarial batch is checked to lie in its ball and in [0, 1]; a violation
 /// throws `FSCError.internalError`. Randomness: batch b of attack a uses
 /// `SeededGenerator(seed: seed + 1_000_003·a + b)`, so results repeat exactly.
+///
+/// Over several ranks, rank r attacks the batches b ≡ r (mod N) of each attack and the
+/// per-image results are summed over ranks: every batch is the one one process would run, with
+/// the same seed, so every rank returns the one-process report.
 public struct RobustnessEvaluation {
     /// The threat model of the report; every attack must share it.
     public var threat: ThreatModel
@@ -31,11 +35,13 @@ public struct RobustnessEvaluation {
     public var worstCaseAttacks: [any Attack]
     public var batchSize: Int
     public var seed: UInt64
+    public var communicator: any Communicator
     public var progress: ((EvaluationProgress) -> Void)?
 
     /// - Throws: `FSCError.invalidArgument` for a batch size < 1 or an attack in another threat model.
     public init(threat: ThreatModel, attacks: [any Attack], worstCaseAttacks: [any Attack] = [], batchSize: Int = 250,
-                seed: UInt64 = 0, progress: ((EvaluationProgress) -> Void)? = nil) throws {
+                seed: UInt64 = 0, communicator: any Communicator = SingleProcess(),
+                progress: ((EvaluationProgress) -> Void)? = nil) throws {
         guard batchSize >= 1 else { throw FSCError.invalidArgument("batch size must be ≥ 1, got \(batchSize)") }
         if let other = (attacks + worstCaseAttacks).first(where: { $0.threat != threat }) {
             throw FSCError.invalidArgument("\(other.name) attacks in \(other.threat), the evaluation in \(threat)")
@@ -45,6 +51,7 @@ public struct RobustnessEvaluation {
         self.worstCaseAttacks = worstCaseAttacks
         self.batchSize = batchSize
         self.seed = seed
+        self.communicator = communicator
         self.progress = progress
     }
 
@@ -53,7 +60,7 @@ public struct RobustnessEvaluation {
         let started = Date()
         let n = labels.count
         guard n > 0 else { throw FSCError.invalidArgument("nothing to evaluate: 0 images") }
-        let clean = predictions(model, images)
+        let clean = try predictions(model, images, communicator: communicator)
         let correct = zip(clean, labels).map { $0 == $1 }
         var report = EvaluationReport(images: n, threat: threat, seed: seed, batchSize: batchSize,
                                       accuracy: ["clean": percent(correct)],
@@ -88,23 +95,26 @@ public struct RobustnessEvaluation {
     /// Per image: still classified correctly after `attack`, attacking only the `among` images.
     public func robustMask(_ model: any Module, _ attack: any Attack, images: Tensor, labels: [Int],
                            among candidates: [Bool], attackIndex: Int = 0) throws -> [Bool] {
-        var robust = candidates
         let open = candidates.indices.filter { candidates[$0] }
+        let (rank, ranks) = (communicator.rank, communicator.size)
+        var robust = [Float](repeating: 0, count: candidates.count)
+        let mine = stride(from: 0, to: open.count, by: batchSize).enumerated().filter { $0.offset % ranks == rank }
+        let total = mine.reduce(0) { $0 + min(batchSize, open.count - $1.element) }
         var done = 0, stillRobust = 0
-        for (b, start) in stride(from: 0, to: open.count, by: batchSize).enumerated() {
+        for (b, start) in mine {
             let rows = Array(open[start..<min(start + batchSize, open.count)])
             let x = images.gathering(rows: rows)
             let y = rows.map { labels[$0] }
             var generator = SeededGenerator(seed: seed &+ 1_000_003 &* UInt64(attackIndex) &+ UInt64(b))
             let adversarial = try attack.perturb(model, images: x, labels: y, using: &generator)
             try checkInsideThreatModel(adversarial, around: x, attack: attack)
-            let predicted = predictions(model, adversarial)
-            for (j, r) in rows.enumerated() { robust[r] = predicted[j] == y[j] }
+            let predicted = model.predict(adversarial).argMaxPerRow()
+            for (j, r) in rows.enumerated() where predicted[j] == y[j] { robust[r] = 1 }
             done += rows.count
             stillRobust += zip(predicted, y).filter { $0 == $1 }.count
-            progress?(EvaluationProgress(attack: attack.name, done: done, total: open.count, robust: stillRobust))
+            progress?(EvaluationProgress(attack: attack.name, done: done, total: total, robust: stillRobust))
         }
-        return robust
+        return try communicator.allReduceSum(robust).map { $0 > 0.5 }
     }
 }
 
@@ -123,12 +133,17 @@ func checkInsideThreatModel(_ adversarial: Tensor, around x: Tensor, attack: any
     }
 }
 
-/// The arg-max class of each image, in batches of 500.
-func predictions(_ model: any Module, _ images: Tensor) -> [Int] {
+/// The arg-max class of each image, in batches of 500; over several ranks each predicts its
+/// contiguous share and the classes are summed over ranks.
+func predictions(_ model: any Module, _ images: Tensor, communicator: any Communicator = SingleProcess()) throws -> [Int] {
     let n = images.shape[0]
-    return stride(from: 0, to: n, by: 500).flatMap { start in
-        model.predict(images.slice(start..<min(start + 500, n))).argMaxPerRow()
+    let share = BatchShard.split(n, over: communicator).localRows
+    var classes = [Float](repeating: 0, count: n)
+    for start in stride(from: share.lowerBound, to: share.upperBound, by: 500) {
+        let end = min(start + 500, share.upperBound)
+        for (i, c) in model.predict(images.slice(start..<end)).argMaxPerRow().enumerated() { classes[start + i] = Float(c) }
     }
+    return try communicator.allReduceSum(classes).map { Int($0.rounded()) }
 }
 
 /// The percentage of true values.

@@ -28,7 +28,7 @@ extension RobustnessEvaluation {
     /// The accuracy under each attack (on the correctly classified images), as sweep points.
     private func sweep(_ model: any Module, images: Tensor, labels: [Int], attacks: [PGD], values: [Double],
                        firstIndex: Int) throws -> [Sweep.Point] {
-        let correct = zip(predictions(model, images), labels).map { $0 == $1 }
+        let correct = zip(try predictions(model, images, communicator: communicator), labels).map { $0 == $1 }
         return try zip(attacks, values).enumerated().map { i, pair in
             let robust = try robustMask(model, pair.0, images: images, labels: labels, among: correct,
                                         attackIndex: firstIndex + i)

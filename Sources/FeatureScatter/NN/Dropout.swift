@@ -1,8 +1,8 @@
 // Dropout.swift — inverted dropout, active only in training passes.
 
 /// Zeroes each element with probability `p` in a training pass and scales the rest by
-/// 1/(1 − p); the identity in an inference pass. The mask comes from the tape's seeded
-/// generator, so a seed fixes it.
+/// 1/(1 − p); the identity in an inference pass. The mask comes from the tape's randomness
+/// (row r from example r's stream when the trainer keys it per example), so a seed fixes it.
 public final class Dropout: Module {
     public let probability: Float
 
@@ -14,8 +14,7 @@ public final class Dropout: Module {
     public func callAsFunction(_ x: Variable) -> Variable {
         guard x.mode == .training, probability > 0, let tape = x.tape else { return x }
         let keep = 1 / (1 - probability)
-        var mask = [Float](repeating: 0, count: x.value.count)
-        for i in 0..<mask.count where tape.generator.nextUnitFloat() >= probability { mask[i] = keep }
-        return x * Tensor(shape: x.shape, scalars: mask)
+        let draws = tape.randomness.uniform(x.shape, low: 0, high: 1)
+        return x * draws.mapped { $0 >= probability ? keep : 0 }
     }
 }

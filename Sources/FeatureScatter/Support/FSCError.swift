@@ -30,3 +30,42 @@ public enum FSCError: Error, Equatable, CustomStringConvertible {
         }
     }
 }
+
+extension FSCError {
+    /// The message without the kind's prefix.
+    public var message: String {
+        switch self {
+        case .invalidArgument(let m), .shapeMismatch(let m), .notFinite(let m), .io(let m), .onnx(let m),
+             .internalError(let m):
+            return m
+        case .cancelled:
+            return "cancelled"
+        }
+    }
+
+    /// A small number naming the kind (1…7), for sending an error between processes.
+    var kindCode: UInt8 {
+        switch self {
+        case .invalidArgument: return 1
+        case .shapeMismatch: return 2
+        case .notFinite: return 3
+        case .io: return 4
+        case .onnx: return 5
+        case .cancelled: return 6
+        case .internalError: return 7
+        }
+    }
+
+    /// The error of kind `code` with `message` (an unknown code is an internal error).
+    init(kindCode code: UInt8, message: String) {
+        switch code {
+        case 1: self = .invalidArgument(message)
+        case 2: self = .shapeMismatch(message)
+        case 3: self = .notFinite(message)
+        case 4: self = .io(message)
+        case 5: self = .onnx(message)
+        case 6: self = .cancelled
+        default: self = .internalError(message)
+        }
+    }
+}

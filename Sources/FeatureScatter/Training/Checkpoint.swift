@@ -3,7 +3,8 @@
 import Foundation
 
 /// A snapshot of a training run: the model's parameters and buffers, the optimiser's
-/// momentum buffers, the epoch reached and the random-generator state.
+/// momentum buffers and the epoch reached. Nothing else is needed to resume: the data order
+/// and every random draw follow from the seed, the epoch and the examples.
 ///
 /// File format (little-endian), documented in docs/checkpoint.md:
 /// ```
@@ -27,8 +28,6 @@ public struct Checkpoint {
         public var model: ModelSpec
         /// Epochs completed.
         public var epoch: Int
-        /// The run's generator state, as four 64-bit words in decimal.
-        public var generatorState: [String]
         public var learningRate: Float
         /// Free-form facts about the run (method, ε, data set…).
         public var metadata: [String: String]
@@ -46,7 +45,7 @@ public struct Checkpoint {
     ///
     /// - Throws: `FSCError.onnx` when an imported graph cannot be exported to embed it.
     public init(model: any Module, spec: ModelSpec, optimizer: SGD?, epoch: Int,
-                generator: SeededGenerator, metadata: [String: String] = [:]) throws {
+                metadata: [String: String] = [:]) throws {
         var entries: [Header.Entry] = []
         var tensors: [Tensor] = []
         for (name, parameter) in model.namedParameters() {
@@ -64,21 +63,12 @@ public struct Checkpoint {
                 tensors.append(momentum)
             }
         }
-        let state = generator.state
-        header = Header(formatVersion: 1, model: spec, epoch: epoch,
-                        generatorState: [state.0, state.1, state.2, state.3].map { String($0) },
-                        learningRate: optimizer?.learningRate ?? 0, metadata: metadata, entries: entries)
+        header = Header(formatVersion: 2, model: spec, epoch: epoch, learningRate: optimizer?.learningRate ?? 0,
+                        metadata: metadata, entries: entries)
         if model is GraphModule {
             header.onnxGraph = Data(try exportONNX(model, inputShape: spec.inputShape)).base64EncodedString()
         }
         self.tensors = tensors
-    }
-
-    /// The generator state saved with the run.
-    public var generator: SeededGenerator {
-        let words = header.generatorState.compactMap { UInt64($0) }
-        return words.count == 4 ? SeededGenerator(state: (words[0], words[1], words[2], words[3]))
-                                : SeededGenerator(seed: 0)
     }
 
     /// Writes the checkpoint atomically (temporary file, fsync, rename).

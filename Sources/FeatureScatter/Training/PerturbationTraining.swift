@@ -14,17 +14,17 @@ public enum Perturbation {
 
     /// The perturbed batch and figures about it.
     func apply(_ model: any Module, images: Tensor, labels: [Int],
-               using generator: inout SeededGenerator) throws -> (Tensor, [String: Double]) {
+               context: inout StepContext) throws -> (Tensor, [String: Double]) {
         switch self {
         case .none:
             return (images, [:])
         case .random(let threat):
-            return (threat.randomStart(around: images, using: &generator), [:])
+            return (threat.randomStart(around: images, using: &context.randomness), [:])
         case .pgd(let pgd):
-            return (try pgd.perturb(model, images: images, labels: labels, using: &generator), [:])
+            return (try pgd.perturb(model, images: images, labels: labels, using: &context.randomness), [:])
         case .featureScattering(let attack):
-            let (perturbed, distance) = try attack.perturbReportingDistance(model, images: images, labels: labels,
-                                                                            using: &generator)
+            let (perturbed, distance) = try attack.perturbReportingDistance(
+                model, images: images, labels: labels, shard: context.shard, using: &context.randomness)
             return (perturbed, ["ot_distance": Double(distance)])
         }
     }
@@ -54,8 +54,8 @@ public struct PerturbationTraining: TrainingMethod {
     }
 
     public func step(model: any Module, images: Tensor, labels: [Int], classes: Int, tape: Tape,
-                     generator: inout SeededGenerator) throws -> TrainingStep {
-        let (perturbed, statistics) = try perturbation.apply(model, images: images, labels: labels, using: &generator)
+                     context: inout StepContext) throws -> TrainingStep {
+        let (perturbed, statistics) = try perturbation.apply(model, images: images, labels: labels, context: &context)
         let logits = model(tape.input(perturbed))
         let targets = smoothedTargets(labels, classes: classes, smoothing: labelSmoothing)
         return TrainingStep(loss: crossEntropy(logits, targets: targets), logits: logits, statistics: statistics)

@@ -36,9 +36,9 @@ public struct TRADESTraining: TrainingMethod {
     }
 
     public func step(model: any Module, images: Tensor, labels: [Int], classes: Int, tape: Tape,
-                     generator: inout SeededGenerator) throws -> TrainingStep {
+                     context: inout StepContext) throws -> TrainingStep {
         let clean = Variable(constant: model.predict(images))
-        var current = (images + Tensor.normal(images.shape, standardDeviation: 0.001, using: &generator))
+        var current = (images + context.randomness.normal(images.shape, standardDeviation: 0.001))
             .clamped(to: 0...1)
         for _ in 0..<steps {
             let (gradient, _, _) = inputGradient(of: model, at: current) { TRADESTraining.meanKL(clean, $0) }

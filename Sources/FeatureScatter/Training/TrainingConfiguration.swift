@@ -32,6 +32,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var seed: UInt64 = 0
     /// Evaluate clean test accuracy after each epoch.
     public var evaluateEachEpoch: Bool = true
+    /// Over several ranks: the size of the gradient buckets summed while the backward pass runs
+    /// (PyTorch DDP's default, 25 MiB).
+    public var bucketMegabytes: Double = 25
 
     public init() {}
 
@@ -61,6 +64,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
             throw FSCError.invalidArgument("decay factor must be positive and finite, got \(decayFactor)")
         }
         if let bad = decayEpochs.first(where: { $0 < 1 }) { throw FSCError.invalidArgument("decay epoch \(bad) is not ≥ 1") }
+        guard bucketMegabytes.isFinite, bucketMegabytes > 0, bucketMegabytes <= 4096 else {
+            throw FSCError.invalidArgument("bucket size must be in (0, 4096] MiB, got \(bucketMegabytes)")
+        }
         guard cropPadding >= 0 else { throw FSCError.invalidArgument("crop padding must be ≥ 0, got \(cropPadding)") }
     }
 }

@@ -19,12 +19,22 @@ public struct TrainingSummary: Codable, Sendable {
     /// Path of the final checkpoint (nil when the run wrote no files).
     public var checkpoint: String?
     public var blasCore: String
+    /// Worker threads per rank.
     public var threads: Int
+    /// Processes the run was spread over.
+    public var ranks: Int
+    /// The FNV-1a hash of the final parameters and buffers, checked equal on every rank.
+    public var stateHash: String
+    /// Seconds of gradient all-reduce over the run, and the part the backward pass did not hide.
+    public var allReduceSeconds: Double
+    public var allReduceExposedSeconds: Double
 }
 
 /// Trains `trainer` to its configured epoch count. With a `directory` it writes there
 /// `metrics.jsonl` (one `EpochMetrics` per line), `checkpoint.fsc` (replaced atomically
 /// after every epoch, so a killed run leaves the last good one) and `summary.json`.
+/// Over several ranks only rank 0 writes; the others wait until each checkpoint is on disk
+/// and fail with rank 0 when it could not be written.
 ///
 /// - Parameters:
 ///   - test: measured for clean accuracy after each epoch (when configured) and at the end.
@@ -34,7 +44,11 @@ public func runTraining(_ trainer: Trainer, train: Dataset, test: Dataset?, data
                         directory: String?, metadata: [String: String] = [:],
                         progress: (TrainingProgress) -> Bool = { _ in true },
                         epochEnded: (EpochMetrics) -> Void = { _ in }) throws -> TrainingSummary {
-    let files = try directory.map { try RunFiles(directory: $0, fresh: trainer.epoch == 0) }
+    let communicator = trainer.communicator
+    let fresh = trainer.epoch == 0
+    let files = try communicator.agree("creating the run folder") {
+        try directory.flatMap { communicator.isRoot ? try RunFiles(directory: $0, fresh: fresh) : nil }
+    }
     var trainSeconds = 0.0, trainedImages = 0
     var lastAccuracy: Double?
     let runMetadata = metadata.merging(["dataset": datasetName]) { a, _ in a }
@@ -43,18 +57,29 @@ public func runTraining(_ trainer: Trainer, train: Dataset, test: Dataset?, data
         trainSeconds += metrics.seconds
         trainedImages += train.count
         lastAccuracy = metrics.testAccuracy ?? lastAccuracy
-        try files?.append(metrics)
-        try files.map { try trainer.checkpoint(metadata: runMetadata).write(to: $0.checkpoint) }
+        if communicator.size > 1 { try trainer.checkReplicasAgree() }
+        if directory != nil {
+            let checkpoint = try trainer.checkpoint(metadata: runMetadata)
+            try communicator.agree("writing the checkpoint") {
+                try files?.append(metrics)
+                try files.map { try checkpoint.write(to: $0.checkpoint) }
+            }
+        }
         epochEnded(metrics)
     }
+    try trainer.synchronizeBuffers()
+    let finalAccuracy = try test.map { try lastAccuracy ?? accuracy(of: trainer.model, on: $0, communicator: communicator) }
     let summary = TrainingSummary(
         method: trainer.method.name, model: trainer.spec.architecture, dataset: datasetName,
         epochs: trainer.configuration.epochs, seed: trainer.configuration.seed,
-        testAccuracy: test.map { lastAccuracy ?? accuracy(of: trainer.model, on: $0) }, testImages: test?.count ?? 0,
+        testAccuracy: finalAccuracy, testImages: test?.count ?? 0,
         trainImages: train.count, trainSeconds: trainSeconds,
-        imagesPerSecond: Double(trainedImages) / max(trainSeconds, 1e-9), checkpoint: files?.checkpoint,
-        blasCore: BLASRuntime.coreName, threads: Parallelism.workerCount)
-    try files?.write(summary)
+        imagesPerSecond: Double(trainedImages) / max(trainSeconds, 1e-9),
+        checkpoint: directory.map { RunFiles.checkpointPath(in: $0) },
+        blasCore: BLASRuntime.coreName, threads: Parallelism.workerCount, ranks: communicator.size,
+        stateHash: String(try trainer.checkReplicasAgree(), radix: 16),
+        allReduceSeconds: trainer.communicationSeconds.total, allReduceExposedSeconds: trainer.communicationSeconds.exposed)
+    try communicator.agree("writing the summary") { try files?.write(summary) }
     return summary
 }
 
@@ -62,7 +87,9 @@ public func runTraining(_ trainer: Trainer, train: Dataset, test: Dataset?, data
 private struct RunFiles {
     let directory: String
     var metrics: String { directory + "/metrics.jsonl" }
-    var checkpoint: String { directory + "/checkpoint.fsc" }
+    var checkpoint: String { RunFiles.checkpointPath(in: directory) }
+
+    static func checkpointPath(in directory: String) -> String { directory + "/checkpoint.fsc" }
 
     /// Creates the folder; a fresh run starts a new metrics file.
     init(directory: String, fresh: Bool) throws {
