@@ -38,7 +38,7 @@ extern "C" {
 /* ======================================================================== Version */
 
 #define FSC_VERSION_MAJOR 0
-#define FSC_VERSION_MINOR 2
+#define FSC_VERSION_MINOR 3
 #define FSC_VERSION_PATCH 0
 
 /* The library's version as "major.minor.patch"; compare with the FSC_VERSION_* macros to
@@ -76,6 +76,29 @@ FSC_API fsc_status fsc_get_threads(int32_t *threads);
 
 /* Sets the worker threads (1..1024) for every handle. Returns FSC_OK, FSC_ERR_INVALID_ARGUMENT. */
 FSC_API fsc_status fsc_set_threads(int32_t threads);
+
+/* ======================================================================== Communicators */
+
+/* The processes of one run (data-parallel training and distributed evaluation over MPI).
+   Constructor: fsc_communicator_from_mpi. Destructor: fsc_communicator_free.
+   Lifecycle: 1. the host initialises MPI  2. wrap its communicator  3. pass it in fsc_trainer_config
+   or fsc_eval_config on every rank  4. free it (on every rank) before MPI_Finalize.
+   MPI is loaded only here: libFeatureScatterMPI.so (installed next to this library, or named by
+   $FEATURESCATTER_MPI_LIBRARY) is opened on the first call; nothing else needs libmpi. */
+typedef struct fsc_communicator fsc_communicator;
+
+/* Wraps the host's MPI communicator, given as its Fortran handle: MPI_Comm_c2f(comm) in C, comm.py2f()
+   with mpi4py. FeatureScatter works on a duplicate (MPI_Comm_dup), so its traffic never mixes with the
+   host's. Collective: every rank of the communicator calls it. Collectives time out after
+   $FEATURESCATTER_MPI_TIMEOUT seconds (default 300) with FSC_ERR_IO instead of hanging.
+   Returns FSC_OK, FSC_ERR_INVALID_ARGUMENT, FSC_ERR_IO (MPI not available or not initialised). */
+FSC_API fsc_status fsc_communicator_from_mpi(int64_t fortran_handle, fsc_communicator **communicator);
+
+/* [out] rank, size (either may be NULL). Returns FSC_OK, FSC_ERR_INVALID_ARGUMENT. */
+FSC_API fsc_status fsc_communicator_info(const fsc_communicator *communicator, int32_t *rank, int32_t *size);
+
+/* Collective, like MPI_Comm_free. */
+FSC_API void fsc_communicator_free(fsc_communicator *communicator);
 
 /* ======================================================================== Datasets */
 
@@ -318,9 +341,15 @@ typedef struct fsc_eval_config {
     int64_t limit;                /* evaluate the first `limit` examples, 0 = all; default 1000 */
     int32_t batch_size;           /* images per attack batch; default 250 */
     uint64_t seed;                /* default 0 */
+    /* 0.3 */
+    const fsc_communicator *communicator; /* NULL = this process alone; else every rank calls
+                                     fsc_evaluate with the same data and config, attacks its share of
+                                     the batches, and receives the same report; default NULL */
 } fsc_eval_config;
 
-/* Fills config with the defaults above. Returns FSC_OK, FSC_ERR_INVALID_ARGUMENT. */
+/* Fills config with the defaults above. Returns FSC_OK, FSC_ERR_INVALID_ARGUMENT.
+   Config structs filled by an older header's default function (a smaller struct_size) are accepted:
+   the fields they lack take their defaults. */
 FSC_API fsc_status fsc_eval_config_default(fsc_eval_config *config);
 
 /* Clean accuracy, accuracy under each attack and the per-example worst case on a data set.
@@ -340,6 +369,11 @@ FSC_API fsc_status fsc_report_json(const fsc_report *report, char *buffer, size_
 FSC_API void fsc_report_free(fsc_report *report);
 
 /* ======================================================================== Training */
+
+typedef enum fsc_ot_scope {
+    FSC_OT_SCOPE_GLOBAL = 0,      /* the global batch (the logits of every rank are gathered) */
+    FSC_OT_SCOPE_LOCAL = 1        /* each rank's rows, as the reference code under DataParallel */
+} fsc_ot_scope;
 
 typedef enum fsc_method {
     FSC_METHOD_STANDARD = 0,            /* cross-entropy on clean images */
@@ -370,6 +404,14 @@ typedef struct fsc_trainer_config {
     uint64_t seed;                /* fixes data order and all randomness; default 0 */
     int32_t nesterov;             /* 1 = Nesterov momentum; default 0 */
     int32_t cosine_schedule;      /* 1 = cosine annealing over epochs; default 0 */
+    /* 0.3 */
+    const fsc_communicator *communicator; /* NULL = this process alone; else data-parallel over its
+                                     ranks: every rank creates the trainer (rank 0's parameters are
+                                     broadcast; the ranks must agree on the run) and trains with the
+                                     same data; batch_size is the global batch; default NULL */
+    fsc_ot_scope ot_scope;        /* feature scattering over several ranks: the OT problem spans the
+                                     global batch or each rank's rows; default FSC_OT_SCOPE_GLOBAL */
+    double bucket_megabytes;      /* gradient all-reduce bucket size in MiB, > 0; default 25 */
 } fsc_trainer_config;
 
 typedef struct fsc_progress {
@@ -399,7 +441,9 @@ FSC_API fsc_status fsc_trainer_config_default(fsc_trainer_config *config);
 FSC_API fsc_status fsc_trainer_create(fsc_model *model, const fsc_trainer_config *config, fsc_trainer **trainer);
 
 /* One optimisation step on a caller batch. [in] images: n*C*H*W floats in [0,1] with
-   shape {n, C, H, W}; labels: n values. [out] loss: may be NULL.
+   shape {n, C, H, W}; labels: n values. With a communicator every rank passes its own rows of the
+   step's global batch (in rank order) and all ranks take the same step. [out] loss: may be NULL
+   (the global batch's mean loss).
    Returns FSC_OK, FSC_ERR_INVALID_ARGUMENT, FSC_ERR_SHAPE, FSC_ERR_NOT_FINITE. */
 FSC_API fsc_status fsc_trainer_step(fsc_trainer *trainer, const float *images, const int64_t *shape, size_t rank,
                                     const int32_t *labels, size_t label_count, float *loss);

@@ -54,3 +54,7 @@ let attackKindTable = EnumTable<fsc_attack_kind, AttackSpec.Kind>(typeName: "fsc
 let targetTable = EnumTable<fsc_attack_target, AttackTarget>(typeName: "fsc_attack_target", pairs: [
     (FSC_TARGET_NONE, .untargeted), (FSC_TARGET_LEAST_LIKELY, .leastLikely), (FSC_TARGET_RANDOM, .random),
 ])
+
+let otScopeTable = EnumTable<fsc_ot_scope, OTScope>(typeName: "fsc_ot_scope", pairs: [
+    (FSC_OT_SCOPE_GLOBAL, .global), (FSC_OT_SCOPE_LOCAL, .local),
+])

@@ -21,7 +21,8 @@ public func fsc_eval_config_default(_ config: UnsafeMutablePointer<fsc_eval_conf
         try required(config, "config").pointee = fsc_eval_config(
             struct_size: MemoryLayout<fsc_eval_config>.size, norm: normTable.c(request.threat.norm),
             epsilon: request.threat.epsilon, attacks: defaultEvaluationAttacks, worst_case: nil,
-            limit: Int64(EvaluationRequest.defaultLimit), batch_size: Int32(request.batchSize), seed: request.seed)
+            limit: Int64(EvaluationRequest.defaultLimit), batch_size: Int32(request.batchSize), seed: request.seed,
+            communicator: nil)
     }
 }
 
@@ -38,9 +39,6 @@ private func attackNames(_ list: UnsafePointer<CChar>?) -> [String] {
 
 /// The engine's request of a caller's config (limit 0 = every image).
 private func evaluationRequest(_ c: fsc_eval_config) throws -> EvaluationRequest {
-    guard c.struct_size >= MemoryLayout<fsc_eval_config>.size else {
-        throw BoundaryError.invalid("fsc_eval_config.struct_size = \(c.struct_size) is smaller than \(MemoryLayout<fsc_eval_config>.size); fill it with fsc_eval_config_default")
-    }
     guard c.limit >= 0 else { throw BoundaryError.invalid("limit = \(c.limit) is negative") }
     var request = EvaluationRequest(threat: try ThreatModel(norm: try normTable.engine(c.norm, "norm"), epsilon: c.epsilon))
     request.attacks = attackNames(c.attacks)
@@ -57,9 +55,14 @@ public func fsc_evaluate(_ model: OpaquePointer?, _ dataset: OpaquePointer?, _ c
     guarded("fsc_evaluate") {
         let box = try HandleRegistry.lookup(model, as: ModelBox.self, "model")
         let data = try HandleRegistry.lookup(dataset, as: DatasetBox.self, "dataset").dataset
-        let request = try evaluationRequest(try required(config, "config").pointee)
+        var defaults = fsc_eval_config()
+        _ = fsc_eval_config_default(&defaults)
+        let c = try versionedConfig(config, "fsc_eval_config", defaults: defaults,
+                                    minimumSize: MemoryLayout<fsc_eval_config>.offset(of: \.communicator) ?? 0)
+        let request = try evaluationRequest(c)
         let out = try required(report, "report")
-        let result = try evaluate(box.model, spec: box.spec, on: data, request: request)
+        let result = try evaluate(box.model, spec: box.spec, on: data, request: request,
+                                  communicator: try communicator(c.communicator))
         store(try ReportBox(report: result), into: out)
     }
 }

@@ -33,15 +33,18 @@ func defaultTrainerConfig() -> fsc_trainer_config {
     let decay = configuration.decayEpochs.map(Int32.init) + [0, 0, 0, 0]
     c.decay_epochs = (decay[0], decay[1], decay[2], decay[3])
     c.seed = configuration.seed
+    c.communicator = nil
+    c.ot_scope = otScopeTable.c(recipe.scattering.scope)
+    c.bucket_megabytes = configuration.bucketMegabytes
     return c
 }
 
-/// The engine's recipe and configuration from a caller's config (0 or a negative smoothing = the method's default).
-func trainingSetup(_ config: UnsafePointer<fsc_trainer_config>?) throws -> (TrainingRecipe, TrainingConfiguration) {
-    let c = try required(config, "config").pointee
-    guard c.struct_size >= MemoryLayout<fsc_trainer_config>.size else {
-        throw BoundaryError.invalid("fsc_trainer_config.struct_size = \(c.struct_size) is smaller than \(MemoryLayout<fsc_trainer_config>.size); fill it with fsc_trainer_config_default")
-    }
+/// The engine's recipe, configuration and communicator from a caller's config (0 or a negative
+/// smoothing = the method's default; a 0.2 struct without the later fields is accepted).
+func trainingSetup(_ config: UnsafePointer<fsc_trainer_config>?) throws
+    -> (TrainingRecipe, TrainingConfiguration, any Communicator) {
+    let c = try versionedConfig(config, "fsc_trainer_config", defaults: defaultTrainerConfig(),
+                                minimumSize: MemoryLayout<fsc_trainer_config>.offset(of: \.communicator) ?? 0)
     var ot = c.ot
     let (transport, matching) = try withUnsafePointer(to: &ot) { try otOptions($0) }
     var recipe = TrainingRecipe(method: try methodTable.engine(c.method, "method"), epsilon: c.epsilon,
@@ -50,7 +53,8 @@ func trainingSetup(_ config: UnsafePointer<fsc_trainer_config>?) throws -> (Trai
                                 labelSmoothing: c.label_smoothing < 0 ? nil : c.label_smoothing)
     recipe.scattering = ScatteringObjective(cost: try costTable.engine(c.cost, "cost"), matching: matching,
                                             transport: transport,
-                                            gradientMode: try gradientModeTable.engine(c.grad_mode, "grad_mode"))
+                                            gradientMode: try gradientModeTable.engine(c.grad_mode, "grad_mode"),
+                                            scope: try otScopeTable.engine(c.ot_scope, "ot_scope"))
     recipe.tradesBeta = c.trades_beta
     var configuration = TrainingConfiguration()
     configuration.epochs = Int(c.epochs)
@@ -63,7 +67,8 @@ func trainingSetup(_ config: UnsafePointer<fsc_trainer_config>?) throws -> (Trai
     configuration.seed = c.seed
     configuration.nesterov = c.nesterov != 0
     configuration.scheduleShape = c.cosine_schedule != 0 ? .cosine : .piecewise
-    return (recipe, configuration)
+    configuration.bucketMegabytes = c.bucket_megabytes
+    return (recipe, configuration, try communicator(c.communicator))
 }
 
 @_cdecl("fsc_trainer_create")
@@ -72,8 +77,9 @@ public func fsc_trainer_create(_ model: OpaquePointer?, _ config: UnsafePointer<
     guarded("fsc_trainer_create") {
         let out = try required(trainer, "trainer")
         let box = try HandleRegistry.lookup(model, as: ModelBox.self, "model")
-        let (recipe, configuration) = try trainingSetup(config)
-        let engine = try Trainer(model: box.model, spec: box.spec, recipe: recipe, configuration: configuration)
+        let (recipe, configuration, ranks) = try trainingSetup(config)
+        let engine = try Trainer(model: box.model, spec: box.spec, recipe: recipe, configuration: configuration,
+                                 communicator: ranks)
         store(TrainerBox(trainer: engine, model: box), into: out)
     }
 }

@@ -91,3 +91,20 @@ func checkedSize(_ value: Int64, _ name: String, minimum: Int64 = 1) throws -> I
     }
     return Int(value)
 }
+
+/// A caller's config struct: `defaults` overlaid with the first `struct_size` bytes the caller
+/// filled. A caller built against an older header passes a smaller struct, whose missing fields
+/// keep their defaults; `minimumSize` is the size of the oldest layout accepted.
+func versionedConfig<T>(_ pointer: UnsafePointer<T>?, _ name: String, defaults: T, minimumSize: Int) throws -> T {
+    let config = try required(pointer, "config")
+    let size = UnsafeRawPointer(config).load(as: Int.self)
+    guard size >= minimumSize else {
+        throw BoundaryError.invalid("\(name).struct_size = \(size) is smaller than \(minimumSize); fill it with \(name)_default")
+    }
+    var result = defaults
+    withUnsafeMutableBytes(of: &result) { target in
+        target.copyMemory(from: UnsafeRawBufferPointer(start: UnsafeRawPointer(config), count: min(size, target.count)))
+        target.storeBytes(of: MemoryLayout<T>.size, as: Int.self)
+    }
+    return result
+}

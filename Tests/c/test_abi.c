@@ -55,7 +55,11 @@ static void test_free_null_is_a_no_op(void) {
     fsc_dataset_free(NULL);
     fsc_trainer_free(NULL);
     fsc_report_free(NULL);
+    fsc_communicator_free(NULL);
     CHECK(1, "free(NULL)");
+    int32_t rank = -1;
+    EXPECT_STATUS(fsc_communicator_info(NULL, &rank, NULL), FSC_ERR_INVALID_ARGUMENT, "communicator");
+    EXPECT_STATUS(fsc_communicator_from_mpi(0, NULL), FSC_ERR_INVALID_ARGUMENT, "communicator");
 }
 
 static void test_models(void) {
@@ -200,6 +204,18 @@ static void test_trainer(void) {
     config.epsilon = 3;
     EXPECT_STATUS(fsc_trainer_create(model, &config, &trainer), FSC_ERR_INVALID_ARGUMENT, "epsilon");
     config.epsilon = 0.1f;
+    config.ot_scope = (fsc_ot_scope)9;
+    EXPECT_STATUS(fsc_trainer_create(model, &config, &trainer), FSC_ERR_INVALID_ARGUMENT, "fsc_ot_scope");
+    config.ot_scope = FSC_OT_SCOPE_GLOBAL;
+    config.bucket_megabytes = 0;
+    EXPECT_STATUS(fsc_trainer_create(model, &config, &trainer), FSC_ERR_INVALID_ARGUMENT, "bucket");
+    config.bucket_megabytes = 25;
+    /* A 0.2 caller's struct ends before the 0.3 fields, which then take their defaults. */
+    config.struct_size = offsetof(fsc_trainer_config, communicator);
+    config.ot_scope = (fsc_ot_scope)9;
+    EXPECT_STATUS(fsc_trainer_create(model, &config, &trainer), FSC_OK, "0.2 struct");
+    fsc_trainer_free(trainer);
+    EXPECT_STATUS(fsc_trainer_config_default(&config), FSC_OK, "");
     config.batch_size = 4;
     config.epochs = 2;
     EXPECT_STATUS(fsc_trainer_create(model, &config, &trainer), FSC_OK, "");

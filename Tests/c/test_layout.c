@@ -15,7 +15,10 @@ _Static_assert(offsetof(fsc_trainer_config, struct_size) == 0, "struct_size firs
 _Static_assert(offsetof(fsc_trainer_config, ot) == 32, "fsc_trainer_config.ot");
 _Static_assert(offsetof(fsc_trainer_config, epochs) == 100, "fsc_trainer_config.epochs");
 _Static_assert(offsetof(fsc_trainer_config, seed) == 136, "fsc_trainer_config.seed");
-_Static_assert(sizeof(fsc_trainer_config) == 152, "fsc_trainer_config size");
+_Static_assert(offsetof(fsc_trainer_config, communicator) == 152, "fsc_trainer_config.communicator (0.3)");
+_Static_assert(offsetof(fsc_trainer_config, ot_scope) == 160, "fsc_trainer_config.ot_scope (0.3)");
+_Static_assert(offsetof(fsc_trainer_config, bucket_megabytes) == 168, "fsc_trainer_config.bucket_megabytes (0.3)");
+_Static_assert(sizeof(fsc_trainer_config) == 176, "fsc_trainer_config size");
 _Static_assert(offsetof(fsc_progress, loss) == 32, "fsc_progress.loss");
 _Static_assert(sizeof(fsc_progress) == 64, "fsc_progress size");
 _Static_assert(offsetof(fsc_attack_config, struct_size) == 0, "struct_size first");
@@ -27,6 +30,7 @@ _Static_assert(offsetof(fsc_eval_config, struct_size) == 0, "struct_size first")
 _Static_assert(offsetof(fsc_eval_config, attacks) == 16, "fsc_eval_config.attacks");
 _Static_assert(offsetof(fsc_eval_config, limit) == 32, "fsc_eval_config.limit");
 _Static_assert(offsetof(fsc_eval_config, seed) == 48, "fsc_eval_config.seed");
-_Static_assert(sizeof(fsc_eval_config) == 56, "fsc_eval_config size");
+_Static_assert(offsetof(fsc_eval_config, communicator) == 56, "fsc_eval_config.communicator (0.3)");
+_Static_assert(sizeof(fsc_eval_config) == 64, "fsc_eval_config size");
 
 int fsc_layout_pinned;

@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -160,3 +161,56 @@ def test_info_checks_the_ranks_and_shares_the_cores(fscatter):
     info = json.loads(mpirun(fscatter, "info", "--json").stdout)
     assert info["ranks"] == 2 and len(info["hosts"]) == 2
     assert info["threads"] == max(1, os.cpu_count() // 2)
+
+
+AGENT = """#!/bin/sh
+# plm_rsh_agent for the two-namespace test: "ssh" to an address by entering its namespace.
+host="$1"
+shift
+case "$host" in
+  {b}) echo "$host" >> {log}; exec ip netns exec {nsb} /bin/sh -c "$*" ;;
+  *) echo "unknown host $host" >&2; exit 1 ;;
+esac
+"""
+
+
+def namespaces_or_skip(names):
+    """Creates network namespaces `names` joined by a veth pair with link-local addresses, or skips."""
+    if os.geteuid() != 0 or shutil.which("ip") is None:
+        pytest.skip("network namespaces need root and iproute2")
+    made = subprocess.run(["ip", "netns", "add", names[0]], capture_output=True, text=True)
+    if made.returncode != 0:
+        pytest.skip(f"cannot make a network namespace here: {made.stderr.strip()}")
+    commands = [["ip", "netns", "add", names[1]],
+                ["ip", "link", "add", "fsveth-a", "type", "veth", "peer", "name", "fsveth-b"],
+                ["ip", "link", "set", "fsveth-a", "netns", names[0]], ["ip", "link", "set", "fsveth-b", "netns", names[1]]]
+    for name, device, address in ((names[0], "fsveth-a", "169.254.77.1/24"), (names[1], "fsveth-b", "169.254.77.2/24")):
+        commands += [["ip", "-n", name, "addr", "add", address, "dev", device],
+                     ["ip", "-n", name, "link", "set", device, "up"], ["ip", "-n", name, "link", "set", "lo", "up"]]
+    for command in commands:
+        subprocess.run(command, check=True, capture_output=True, text=True)
+
+
+def test_two_hosts_over_a_network_path_train_as_one_process(fscatter, tmp_path):
+    names = (f"fs-a-{os.getpid()}", f"fs-b-{os.getpid()}")
+    try:
+        namespaces_or_skip(names)
+        agent = tmp_path / "agent.sh"
+        log = tmp_path / "agent.log"
+        agent.write_text(AGENT.format(b="169.254.77.2", nsb=names[1], log=log))
+        agent.chmod(0o755)
+        run(fscatter, *one_process(tmp_path / "one"))
+        subnet = "169.254.77.0/24"
+        command = ["ip", "netns", "exec", names[0], MPIRUN, "--allow-run-as-root", "--oversubscribe",
+                   "--host", "169.254.77.1,169.254.77.2", "-np", "2", "--mca", "plm_rsh_agent", str(agent),
+                   "--mca", "btl", "tcp,self", "--mca", "btl_tcp_if_include", subnet, "--mca", "oob_tcp_if_include",
+                   subnet, "-x", "OMPI_ALLOW_RUN_AS_ROOT", "-x", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM",
+                   fscatter, *two_ranks(tmp_path / "two")]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=600, env=ENVIRONMENT)
+        assert result.returncode == 0, result.stdout + result.stderr
+        summary = json.loads((tmp_path / "two" / "summary.json").read_text())
+        assert summary["ranks"] == 2 and log.read_text().split() == ["169.254.77.2"]
+        assert largest_relative_difference(tmp_path / "one" / "checkpoint.fsc", tmp_path / "two" / "checkpoint.fsc") < 1e-5
+    finally:
+        for name in names:
+            subprocess.run(["ip", "netns", "del", name], capture_output=True)

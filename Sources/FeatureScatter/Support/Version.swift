@@ -3,7 +3,7 @@
 /// The FeatureScatter version (semantic versioning).
 public enum FeatureScatterVersion {
     public static let major = 0
-    public static let minor = 2
+    public static let minor = 3
     public static let patch = 0
     /// "major.minor.patch".
     public static var string: String { "\(major).\(minor).\(patch)" }

@@ -202,22 +202,29 @@ public final class Trainer {
         public var statistics: [String: Double]
     }
 
-    /// One SGD step of the method on a caller's batch (for hosts that own their loop; one process).
+    /// One SGD step of the method on a caller's batch (for hosts that own their loop). Over
+    /// several ranks each passes its own rows of the step's global batch, in rank order.
     ///
     /// - Throws: `FSCError.shapeMismatch` for a batch that does not fit the model,
     ///   `.invalidArgument` for labels outside the classes, `.notFinite` for a NaN loss (no
-    ///   update is applied then).
+    ///   update is applied then); on every rank when any rank's batch is bad.
     public func trainStep(images: Tensor, labels: [Int]) throws -> StepOutcome {
-        guard images.rank == 4, Array(images.shape.dropFirst()) == spec.inputShape, images.shape[0] == labels.count,
-              !labels.isEmpty else {
-            throw FSCError.shapeMismatch("a batch for \(spec.architecture) is [N,\(spec.inputShape.map(String.init).joined(separator: ","))] with N labels, got \(images.shape) and \(labels.count) labels")
+        let counts = try communicator.agree("checking the batch") { () -> Int in
+            guard images.rank == 4, Array(images.shape.dropFirst()) == spec.inputShape, images.shape[0] == labels.count,
+                  !labels.isEmpty else {
+                throw FSCError.shapeMismatch("a batch for \(spec.architecture) is [N,\(spec.inputShape.map(String.init).joined(separator: ","))] with N labels, got \(images.shape) and \(labels.count) labels")
+            }
+            if let bad = labels.first(where: { $0 < 0 || $0 >= spec.classes }) {
+                throw FSCError.invalidArgument("label \(bad) outside 0..<\(spec.classes)")
+            }
+            return labels.count
         }
-        if let bad = labels.first(where: { $0 < 0 || $0 >= spec.classes }) {
-            throw FSCError.invalidArgument("label \(bad) outside 0..<\(spec.classes)")
-        }
+        let shard = communicator.size > 1
+            ? BatchShard(communicator: communicator, counts: try communicator.allGather(floats: [Float(counts)]).map { Int($0[0]) })
+            : .whole(labels.count)
         hostSteps += 1
-        let keys = labels.indices.map { ExampleRandomness.key(seed: configuration.seed ^ 0x057E_9, epoch: hostSteps, example: $0) }
-        return try trainStep(images: images, labels: labels, keys: keys, shard: .whole(labels.count), where: "step \(hostSteps)")
+        let keys = shard.localRows.map { ExampleRandomness.key(seed: configuration.seed ^ 0x057E_9, epoch: hostSteps, example: $0) }
+        return try trainStep(images: images, labels: labels, keys: keys, shard: shard, where: "step \(hostSteps)")
     }
 
     /// The purposes of a step's keyed draws.

@@ -13,13 +13,14 @@ from ._errors import (Cancelled, FeatureScatterError, InternalError, InvalidArgu
                       OnnxError, ShapeError)
 from ._lib import lib as _library
 from .data import Dataset
+from .distributed import Communicator
 from .evaluation import evaluate
 from .model import Model
 from .training import Trainer, train
 
 __version__ = _library.fsc_version().decode()
 
-__all__ = ["Cancelled", "Dataset", "FeatureScatterError", "IOFailure", "InternalError", "InvalidArgumentError",
+__all__ = ["Cancelled", "Communicator", "Dataset", "FeatureScatterError", "IOFailure", "InternalError", "InvalidArgumentError",
            "Model", "NotFiniteError", "OnnxError", "ShapeError", "Trainer", "attacks", "blas_core", "evaluate", "ot",
            "train"]
 

@@ -43,7 +43,8 @@ class TrainerConfig(ctypes.Structure):
                 ("grad_mode", ctypes.c_int), ("trades_beta", ctypes.c_float), ("epochs", ctypes.c_int32),
                 ("batch_size", ctypes.c_int32), ("learning_rate", ctypes.c_float), ("momentum", ctypes.c_float),
                 ("weight_decay", ctypes.c_float), ("decay_epochs", ctypes.c_int32 * 4), ("seed", ctypes.c_uint64),
-                ("nesterov", ctypes.c_int32), ("cosine_schedule", ctypes.c_int32)]
+                ("nesterov", ctypes.c_int32), ("cosine_schedule", ctypes.c_int32), ("communicator", ctypes.c_void_p),
+                ("ot_scope", ctypes.c_int), ("bucket_megabytes", ctypes.c_double)]
 
 
 class Progress(ctypes.Structure):
@@ -69,7 +70,7 @@ class EvalConfig(ctypes.Structure):
 
     _fields_ = [("struct_size", ctypes.c_size_t), ("norm", ctypes.c_int), ("epsilon", ctypes.c_float),
                 ("attacks", ctypes.c_char_p), ("worst_case", ctypes.c_char_p), ("limit", ctypes.c_int64),
-                ("batch_size", ctypes.c_int32), ("seed", ctypes.c_uint64)]
+                ("batch_size", ctypes.c_int32), ("seed", ctypes.c_uint64), ("communicator", ctypes.c_void_p)]
 
 
 PROGRESS_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(Progress), ctypes.c_void_p)
@@ -81,6 +82,9 @@ SIGNATURES = {
     "fsc_blas_core": (ctypes.c_char_p, []),
     "fsc_get_threads": (status, [c_int32_p]),
     "fsc_set_threads": (status, [ctypes.c_int32]),
+    "fsc_communicator_from_mpi": (status, [ctypes.c_int64, handle_p]),
+    "fsc_communicator_info": (status, [handle, c_int32_p, c_int32_p]),
+    "fsc_communicator_free": (None, [handle]),
     "fsc_dataset_load": (status, [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_int64, handle_p]),
     "fsc_dataset_from_memory": (status, [c_float_p, c_int64_p, ctypes.c_size_t, c_int32_p, ctypes.c_size_t,
                                          ctypes.c_int32, handle_p]),

@@ -5,6 +5,7 @@ import json
 
 from . import _lib
 from ._arrays import Handle, new_handle
+from .distributed import as_communicator
 
 _NORMS = {"linf": 0, "l2": 1}
 
@@ -21,13 +22,15 @@ class _Report(Handle):
 
 
 def evaluate(model, dataset, attacks=None, eps=None, norm="linf", worst_case=(), limit=None, batch_size=None,
-             seed=0):
+             seed=0, comm=None):
     """Evaluates ``model`` on the first ``limit`` examples of ``dataset`` (0 = all, default 1000).
 
     ``attacks`` are names as in ``fscatter eval --attacks`` (fgsm, fgsm-rs, pgd<k>, cw<k>, apgd-ce,
     apgd-dlr, apgd-t, square[<queries>], noise, or the suites "paper" and "autoattack"), each run on
     every correctly classified image (default: fgsm, pgd20, cw20, apgd-ce); ``worst_case`` adds
     attacks run after them only on the images still robust (AutoAttack: ``("autoattack",)``).
+    With ``comm`` (an mpi4py communicator) every rank calls ``evaluate`` alike, attacks its share
+    of the batches and receives the one-process report.
     Arguments left as None take the library's defaults (``fsc_eval_config_default``). Returns the
     report as a dict, with ``report["accuracy"]`` in percent keyed by attack name, ``"clean"`` and
     ``"worst_case"``.
@@ -45,5 +48,8 @@ def evaluate(model, dataset, attacks=None, eps=None, norm="linf", worst_case=(),
     for field, value in {"epsilon": eps, "limit": limit, "batch_size": batch_size}.items():
         if value is not None:
             setattr(config, field, value)
+    communicator = as_communicator(comm)
+    if communicator is not None:
+        config.communicator = communicator.handle
     with _Report(new_handle(_lib.lib.fsc_evaluate, model.handle, dataset.handle, ctypes.byref(config))) as report:
         return json.loads(report.json())

@@ -8,7 +8,10 @@ import numpy as np
 
 from . import _lib
 from ._arrays import Handle, float_buffer, int32_buffer, new_handle, shape_buffer
+from .distributed import as_communicator
 from .ot import COSTS, GRAD_MODES, MATCHINGS, SOLVERS
+
+OT_SCOPES = {"global": 0, "local": 1}
 
 METHODS = {"standard": 0, "madry": 1, "feature-scattering": 2, "random": 3, "supervised": 4, "trades": 5}
 
@@ -26,7 +29,7 @@ def _config(method, epochs, batch_size, lr, eps, seed, **options):
         if value is not None:
             setattr(config, field, value)
     enums = {"solver": (SOLVERS, "ot.solver"), "matching": (MATCHINGS, "ot.matching"), "cost": (COSTS, "cost"),
-             "grad_mode": (GRAD_MODES, "grad_mode")}
+             "grad_mode": (GRAD_MODES, "grad_mode"), "ot_scope": (OT_SCOPES, "ot_scope")}
     for key, value in options.items():
         if key in enums:
             table, field = enums[key]
@@ -49,13 +52,18 @@ def _config(method, epochs, batch_size, lr, eps, seed, **options):
 class Trainer(Handle):
     """A training run of ``model`` (trained in place) with one method; drive it with :meth:`step`.
 
-    Arguments left as None take the library's defaults (``fsc_trainer_config_default``).
+    Arguments left as None take the library's defaults (``fsc_trainer_config_default``). With
+    ``comm`` (an mpi4py communicator) every rank makes the trainer and it trains data-parallel.
     """
 
     _free = _lib.lib.fsc_trainer_free
 
-    def __init__(self, model, method=None, epochs=None, batch_size=None, lr=None, eps=None, seed=None, **options):
+    def __init__(self, model, method=None, epochs=None, batch_size=None, lr=None, eps=None, seed=None, comm=None,
+                 **options):
         config = _config(method, epochs, batch_size, lr, eps, seed, **options)
+        self.communicator = as_communicator(comm)
+        if self.communicator is not None:
+            config.communicator = self.communicator.handle
         super().__init__(new_handle(_lib.lib.fsc_trainer_create, model.handle, ctypes.byref(config)))
         self.model = model
 
@@ -97,7 +105,7 @@ def _progress_printer():
 
 
 def train(model, data, method=None, test=None, epochs=None, batch_size=None, lr=None, eps=None, seed=None,
-          out_dir=None, progress=True, **options):
+          out_dir=None, progress=True, comm=None, **options):
     """Trains ``model`` in place on a :class:`Dataset` and returns the clean test accuracy (or NaN).
 
     Arguments left as None take the library's defaults (feature scattering, ε 0.1, 10 epochs of
@@ -110,16 +118,20 @@ def train(model, data, method=None, test=None, epochs=None, batch_size=None, lr=
     progress : bool or callable
         True shows tqdm (when installed) or epoch lines; a callable receives an ``fsc_progress``
         pointer and returns non-zero to cancel (:class:`featurescatter.Cancelled`).
+    comm : mpi4py communicator, optional
+        Train data-parallel over its ranks (every rank calls ``train`` with the same data and
+        arguments; ``batch_size`` is the global batch; rank 0 writes ``out_dir``).
     **options
         ``attack_steps``, ``attack_step_size``, ``label_smoothing``, ``solver``, ``matching``, ``ot_reg``,
         ``ot_iterations``, ``cost``, ``grad_mode``, ``trades_beta``, ``momentum``, ``weight_decay``,
-        ``decay_epochs``, ``nesterov``, ``cosine_schedule``.
+        ``decay_epochs``, ``nesterov``, ``cosine_schedule``, ``ot_scope`` ("global" or "local"),
+        ``bucket_megabytes``.
 
     Examples
     --------
     >>> train(model, Dataset.load(limit=1000), method="feature-scattering", epochs=1)  # doctest: +SKIP
     """
-    with Trainer(model, method, epochs, batch_size, lr, eps, seed, **options) as trainer:
+    with Trainer(model, method, epochs, batch_size, lr, eps, seed, comm=comm, **options) as trainer:
         callback = _progress_printer() if progress is True else (progress or (lambda p: 0))
         c_callback = _lib.PROGRESS_FN(lambda p, user: int(callback(p)))
         accuracy = ctypes.c_double()
