@@ -3,6 +3,7 @@
 #   make demo    install what is missing, build in release mode, train on Fashion-MNIST
 #   make test    install test dependencies, build, run every suite (Swift and Python)
 #   make bench   benchmark tables (bench/run); with PyTorch columns after `make torch-venv`
+#   make bench-distributed   2 ranks vs 1 process, all-reduce cost, scaling model (docs/distributed.md)
 #   make lib     libfeaturescatter.so (static Swift runtime, only fsc_* exported)
 #   make install PREFIX=/usr/local   header, library and featurescatter.pc
 
@@ -28,7 +29,7 @@ NATIVE       ?= $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma 
 CPU_FLAGS    := $(if $(filter 1,$(NATIVE)),-Xswiftc -target-cpu -Xswiftc haswell)
 VERSION      := $(shell sed -n 's/^\#define FSC_VERSION_\(MAJOR\|MINOR\|PATCH\) //p' include/featurescatter.h | paste -sd.)
 
-.PHONY: demo test build build-tests deps venv swift-tests python-tests bench torch-venv clean lib install
+.PHONY: demo test build build-tests deps venv swift-tests python-tests bench bench-distributed torch-venv clean lib install
 
 ## Installs the Debian packages the build and the demo need, when missing (as root, or via sudo).
 deps:
@@ -103,6 +104,10 @@ test: swift-tests python-tests
 
 bench: build venv
 	bench/run
+
+## 1 process x 2 threads vs 2 ranks x 1 thread, the all-reduce cost, and the WRN-28-10 scaling model.
+bench-distributed: build venv
+	$(VENV_PYTHON) bench/distributed.py
 
 clean:
 	rm -rf .build $(LIB_BUILD) $(VENV) runs

@@ -39,6 +39,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Print a per-op profile of the timed steps (forward, backward, SGEMM share) to stderr.")
     var profile = false
 
+    @Option(name: .customLong("allreduce"), help: "Under mpirun: time the sum all-reduce of these comma-separated float counts (--steps times each) instead.")
+    var allReduceCounts: String?
+
     func run() throws {
         if let threads { Parallelism.setWorkerCount(threads) }
         let shape = input.split(separator: ",").compactMap { Int($0) }
@@ -46,18 +49,40 @@ struct BenchCommand: ParsableCommand {
         var result: [String: Any] = [
             "model": model, "batch_size": batchSize, "steps": steps, "blas_core": BLASRuntime.coreName,
         ]
-        if kernels {
+        if let allReduceCounts {
+            result["allreduce"] = try allReduceSeconds(try ints(allReduceCounts))
+        } else if kernels {
             result.merge(try convolutionKernelBenchmark(architecture: model, inputShape: shape, batch: batchSize,
                                                         repetitions: steps)) { $1 }
         } else {
-            let seconds = try attack.map { try attackSeconds($0, shape: shape) } ?? trainingSeconds(shape: shape)
+            let (seconds, communication) = try attack.map { (try attackSeconds($0, shape: shape), (0.0, 0.0)) }
+                ?? trainingSeconds(shape: shape)
             result["method"] = attack ?? recipe.method.rawValue
+            result["allreduce_seconds_per_step"] = communication.0 / Double(steps)
+            result["allreduce_exposed_seconds_per_step"] = communication.1 / Double(steps)
             result["seconds_per_step"] = seconds / Double(steps)
             result["images_per_second"] = Double(batchSize * steps) / seconds
         }
         result["threads"] = Parallelism.workerCount
+        result["ranks"] = Ranks.communicator.size
         let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
         print(String(decoding: json, as: UTF8.self))
+    }
+
+    /// Seconds per sum all-reduce of each float count (median of `steps` after one untimed).
+    private func allReduceSeconds(_ counts: [Int]) throws -> [[String: Any]] {
+        let communicator = Ranks.communicator
+        return try counts.map { count in
+            var values = [Float](repeating: 1, count: count)
+            var times: [Double] = []
+            for step in 0...steps {
+                try communicator.barrier()
+                let start = Date()
+                try values.withUnsafeMutableBufferPointer { try communicator.allReduceSum($0) }
+                if step > 0 { times.append(Date().timeIntervalSince(start)) }
+            }
+            return ["floats": count, "seconds": times.sorted()[times.count / 2]]
+        }
     }
 
     /// Random images in [0, 1] for the warm-up step and the timed steps, and cycling labels.
@@ -67,21 +92,25 @@ struct BenchCommand: ParsableCommand {
         return (Tensor.uniform([count] + shape, low: 0, high: 1, using: &generator), (0..<count).map { $0 % classes })
     }
 
-    /// Seconds of `steps` training steps of the method, after one untimed step.
-    private func trainingSeconds(shape: [Int]) throws -> Double {
+    /// Seconds of `steps` training steps of the method, after one untimed step, and the seconds of
+    /// gradient all-reduce in them (in all, and not hidden by the backward pass).
+    private func trainingSeconds(shape: [Int]) throws -> (Double, (Double, Double)) {
         var config = TrainingConfiguration()
         config.batchSize = batchSize
         config.epochs = 1
         config.learningRate = 0.01
         config.evaluateEachEpoch = false
         let spec = ModelSpec(architecture: model, inputShape: shape, classes: classes)
-        let trainer = try Trainer(spec: spec, recipe: recipe.recipe, configuration: config)
+        let trainer = try Trainer(spec: spec, recipe: recipe.recipe, configuration: config, communicator: Ranks.communicator)
         let (images, labels) = batches(shape: shape)
         let warmUp = try Dataset(images: images.slice(0..<batchSize), labels: Array(labels[0..<batchSize]), classes: classes)
         let measuredSteps = try Dataset(images: images.slice(batchSize..<images.shape[0]), labels: Array(labels[batchSize...]),
                                 classes: classes)
         _ = try trainer.trainEpoch(on: warmUp, test: nil)
-        return try timed { _ = try trainer.trainEpoch(on: measuredSteps, test: nil) }
+        let before = trainer.communicationSeconds
+        let seconds = try timed { _ = try trainer.trainEpoch(on: measuredSteps, test: nil) }
+        let after = trainer.communicationSeconds
+        return (seconds, (after.total - before.total, after.exposed - before.exposed))
     }
 
     /// Seconds of `steps` batches of evaluation with `name` (the adversarial batch, then the

@@ -46,6 +46,12 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("decay-epochs"), help: "Comma-separated epochs where the piecewise schedule multiplies the rate by 0.1.")
     var decayEpochs = defaults.decayEpochs.map(String.init).joined(separator: ",")
 
+    @Option(name: .customLong("lr-reference-batch"), help: "Linear scaling rule: multiply --lr by batch size / this (for global batches larger than the recipe's; its effect on feature-scattering robustness is unmeasured).")
+    var learningRateReferenceBatch: Int?
+
+    @Option(name: .customLong("warmup-epochs"), help: "Epochs over which the scaled learning rate is reached linearly from --lr.")
+    var warmupEpochs = defaults.warmupEpochs
+
     @Option(name: .customLong("bucket-mb"), help: "Under mpirun: MiB of gradients per all-reduce bucket, started during the backward pass.")
     var bucketMegabytes = defaults.bucketMegabytes
 
@@ -86,6 +92,8 @@ struct TrainCommand: ParsableCommand {
         config.scheduleShape = schedule
         config.decayEpochs = try ints(decayEpochs)
         config.bucketMegabytes = bucketMegabytes
+        config.learningRateReferenceBatch = learningRateReferenceBatch
+        config.warmupEpochs = warmupEpochs
         config.cropPadding = cropPadding
         config.horizontalFlip = horizontalFlip
         config.seed = seed

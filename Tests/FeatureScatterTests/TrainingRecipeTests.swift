@@ -61,3 +61,27 @@ final class TrainingRecipeTests: XCTestCase {
         XCTAssertThrowsError(try trades.makeMethod())
     }
 }
+
+final class LearningRateScalingTests: XCTestCase {
+    func testLinearScalingWarmsUpThenDecays() {
+        var config = TrainingConfiguration()
+        config.learningRate = 0.1
+        config.batchSize = 480
+        config.learningRateReferenceBatch = 60
+        config.warmupEpochs = 4
+        config.decayEpochs = [60]
+        let rates = [0, 2, 4, 59, 60].map { config.learningRate(atEpoch: $0) }
+        XCTAssertEqual(rates[0], 0.1, accuracy: 1e-7)
+        XCTAssertEqual(rates[1], 0.1 * (1 + 7 * 0.5), accuracy: 1e-6)
+        XCTAssertEqual(rates[2], 0.8, accuracy: 1e-6)
+        XCTAssertEqual(rates[3], 0.8, accuracy: 1e-6)
+        XCTAssertEqual(rates[4], 0.08, accuracy: 1e-6)
+    }
+
+    func testWithoutAReferenceBatchTheRateIsTheSchedules() {
+        var config = TrainingConfiguration()
+        config.decayEpochs = [1]
+        XCTAssertEqual(config.learningRate(atEpoch: 0), config.learningRate)
+        XCTAssertEqual(config.learningRate(atEpoch: 1), config.learningRate * 0.1, accuracy: 1e-9)
+    }
+}

@@ -28,6 +28,8 @@ public protocol Communicator: AnyObject {
 public protocol CollectiveRequest: AnyObject {
     /// Returns when the collective has finished (throws when it failed or timed out).
     func wait() throws
+    /// Seconds the collective itself ran (known after `wait`).
+    var seconds: Double { get }
 }
 
 /// One process: every collective is the identity.
@@ -47,6 +49,7 @@ public final class SingleProcess: Communicator {
 /// A request that finished when it was made.
 final class FinishedRequest: CollectiveRequest {
     func wait() throws {}
+    var seconds: Double { 0 }
 }
 
 extension Communicator {

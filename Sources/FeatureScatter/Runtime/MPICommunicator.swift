@@ -81,7 +81,9 @@ public final class MPICommunicator: Communicator {
         let request = PendingReduction(what: "all-reduce of \(values.count) floats", rank: (rank, size))
         let job = QueuedReduction(comm: comm, values: values, timeout: timeout)
         queue.async {
-            request.finish(MPIShim.shared!.allReduce(job.comm, job.values.baseAddress, Int64(job.values.count), job.timeout))
+            let start = DispatchTime.now().uptimeNanoseconds
+            let status = MPIShim.shared!.allReduce(job.comm, job.values.baseAddress, Int64(job.values.count), job.timeout)
+            request.finish(status, seconds: Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
         }
         return request
     }
@@ -132,6 +134,7 @@ private struct QueuedReduction: @unchecked Sendable {
 private final class PendingReduction: CollectiveRequest {
     private let done = DispatchSemaphore(value: 0)
     private var status: Int32 = 0
+    private(set) var seconds = 0.0
     private let what: String
     private let rank: (Int, Int)
 
@@ -140,8 +143,9 @@ private final class PendingReduction: CollectiveRequest {
         self.rank = rank
     }
 
-    func finish(_ status: Int32) {
+    func finish(_ status: Int32, seconds: Double) {
         self.status = status
+        self.seconds = seconds
         done.signal()
     }
 

@@ -4,7 +4,7 @@ import Foundation
 
 /// Sums every parameter's gradient over the ranks of a communicator, DDP's way (Li et al.,
 /// *PyTorch Distributed*, VLDB 2020): parameters are grouped into buckets of about
-/// `bucketBytes` in reverse order of registration (roughly the order the backward pass
+/// `bucketBytes` (the first of 1 MiB) in reverse order of registration (roughly the order the backward pass
 /// finishes them); a bucket's all-reduce starts as soon as all its gradients are final —
 /// while the backward pass goes on — and `finish` waits for all of them before the step.
 /// Buckets start in index order on every rank, as collectives must.
@@ -25,11 +25,14 @@ final class GradientReducer {
     private var buckets: [Bucket] = []
     private var bucketOf: [ObjectIdentifier: Int] = [:]
     private var nextToStart = 0
-    private var started: [Date] = []
-    /// Seconds from each bucket's start to the end of its wait, summed over the pass.
+    /// Seconds the buckets' all-reduces ran on the communication thread, summed over passes.
     private(set) var reduceSeconds = 0.0
     /// Seconds `finish` spent waiting: the communication the backward pass did not hide.
     private(set) var exposedSeconds = 0.0
+
+    /// The first bucket (the last layers, whose gradients are final first) is small, so that
+    /// communication starts early in the backward pass (DDP's 1 MiB).
+    static let firstBucketBytes = 1 << 20
 
     init(parameters: [Parameter], communicator: any Communicator, bucketBytes: Int) {
         self.communicator = communicator
@@ -51,7 +54,7 @@ final class GradientReducer {
         for i in parameters.indices.reversed() {
             current.append(i)
             floats += parameters[i].value.count
-            if floats * 4 >= bucketBytes { close() }
+            if floats * 4 >= (buckets.isEmpty ? min(bucketBytes, GradientReducer.firstBucketBytes) : bucketBytes) { close() }
         }
         close()
         for (b, bucket) in buckets.enumerated() {
@@ -74,7 +77,6 @@ final class GradientReducer {
             buckets[b].request = nil
         }
         nextToStart = 0
-        started = Array(repeating: Date(), count: buckets.count)
     }
 
     /// Called by the tape when `parameter`'s gradient is final.
@@ -91,7 +93,7 @@ final class GradientReducer {
         let waitStart = Date()
         for b in buckets.indices {
             try buckets[b].request?.wait()
-            reduceSeconds += Date().timeIntervalSince(started[b])
+            reduceSeconds += buckets[b].request?.seconds ?? 0
         }
         exposedSeconds += Date().timeIntervalSince(waitStart)
         for bucket in buckets {
@@ -116,7 +118,6 @@ final class GradientReducer {
                 target.update(repeating: 0, count: count)
             }
         }
-        started[b] = Date()
         buckets[b].request = try communicator.startAllReduceSum(bucket.buffer)
         nextToStart = b + 1
     }

@@ -293,7 +293,7 @@ public final class Trainer {
         guard train.count >= ranks, config.batchSize >= ranks, last == 0 || last >= ranks else {
             throw FSCError.invalidArgument("every global batch needs a row per rank: \(train.count) examples in batches of \(config.batchSize) leave \(last == 0 ? config.batchSize : last) rows for \(ranks) ranks; change the batch size or the train subset")
         }
-        optimizer.learningRate = config.schedule.rate(base: config.learningRate, epoch: epoch)
+        optimizer.learningRate = config.learningRate(atEpoch: epoch)
         let augmentation = Augmentation(cropPadding: config.cropPadding, horizontalFlip: config.horizontalFlip)
         var loader = BatchLoader(train, batchSize: config.batchSize,
                                  order: BatchLoader.shuffledOrder(count: train.count, seed: config.seed, epoch: epoch),

@@ -25,6 +25,12 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// Epochs at which the piecewise schedule multiplies the learning rate by `decayFactor`.
     public var decayEpochs: [Int] = [60, 90]
     public var decayFactor: Float = 0.1
+    /// The linear scaling rule (Goyal et al., *Accurate, Large Minibatch SGD*, 2017): the learning
+    /// rate is multiplied by `batchSize / learningRateReferenceBatch` (nil: no scaling).
+    public var learningRateReferenceBatch: Int?
+    /// Epochs over which the rate rises linearly from `learningRate` to its scaled value (Goyal's
+    /// gradual warm-up, per epoch here).
+    public var warmupEpochs: Int = 0
     /// Pixels of random-crop padding (0 = off).
     public var cropPadding: Int = 0
     public var horizontalFlip: Bool = false
@@ -47,6 +53,14 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         }
     }
 
+    /// The learning rate of zero-based `epoch`: scaled, warmed up, then scheduled.
+    public func learningRate(atEpoch epoch: Int) -> Float {
+        let factor = Float(batchSize) / Float(learningRateReferenceBatch ?? batchSize)
+        let scheduled = schedule.rate(base: learningRate * factor, epoch: epoch)
+        guard epoch < warmupEpochs else { return scheduled }
+        return schedule.rate(base: learningRate * (1 + (factor - 1) * Float(epoch) / Float(warmupEpochs)), epoch: epoch)
+    }
+
     /// Checks ranges; throws `FSCError.invalidArgument` naming the field.
     public func validate() throws {
         guard (1...100_000).contains(epochs) else { throw FSCError.invalidArgument("epochs must be in 1...100000, got \(epochs)") }
@@ -64,6 +78,10 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
             throw FSCError.invalidArgument("decay factor must be positive and finite, got \(decayFactor)")
         }
         if let bad = decayEpochs.first(where: { $0 < 1 }) { throw FSCError.invalidArgument("decay epoch \(bad) is not ≥ 1") }
+        if let reference = learningRateReferenceBatch, reference < 1 {
+            throw FSCError.invalidArgument("the learning rate's reference batch must be ≥ 1, got \(reference)")
+        }
+        guard warmupEpochs >= 0 else { throw FSCError.invalidArgument("warm-up epochs must be ≥ 0, got \(warmupEpochs)") }
         guard bucketMegabytes.isFinite, bucketMegabytes > 0, bucketMegabytes <= 4096 else {
             throw FSCError.invalidArgument("bucket size must be in (0, 4096] MiB, got \(bucketMegabytes)")
         }
