@@ -137,6 +137,12 @@ struct TrainCommand: ParsableCommand {
         if profile {
             let batches = (train.count + batchSize - 1) / batchSize * (trainer.epoch - startEpoch)
             printToStandardError(Profiler.stop().table(steps: batches))
+            if Ranks.communicator.size > 1, Ranks.communicator.isRoot {
+                let (total, exposed) = trainer.communicationSeconds
+                printToStandardError(String(format: "gradient all-reduce: %.3f s per step, %.3f s exposed (%.0f%% hidden behind the backward pass)",
+                                            total / Double(max(batches, 1)), exposed / Double(max(batches, 1)),
+                                            total > 0 ? 100 * max(0, total - exposed) / total : 0))
+            }
         }
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase

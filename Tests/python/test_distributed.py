@@ -214,3 +214,11 @@ def test_two_hosts_over_a_network_path_train_as_one_process(fscatter, tmp_path):
     finally:
         for name in names:
             subprocess.run(["ip", "netns", "del", name], capture_output=True)
+
+
+def test_ranks_training_on_different_data_all_stop_with_one_message(fscatter, tmp_path):
+    base = train_args(tmp_path / "r", epochs=1)
+    result = mpirun([fscatter, *base], [fscatter, *base, "--train-subset", "2432"], check=False, timeout=120)
+    lines = [line for line in result.stderr.splitlines() if "disagree on the run's training data" in line]
+    assert result.returncode != 0 and len(lines) == 2, result.stderr
+    assert "rank 0 has 2560 examples" in lines[0] and "rank 1 has 2432 examples" in lines[0]

@@ -30,6 +30,19 @@ public struct Dataset {
     /// The number of examples.
     public var count: Int { labels.count }
 
+    /// A 64-bit FNV-1a hash of the shape, every pixel's bits and every label: equal data sets have
+    /// equal fingerprints (used to check that the ranks of a run train on the same data).
+    public var fingerprint: UInt64 {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        func mix(_ word: UInt64) { hash = (hash ^ word) &* 0x100_0000_01B3 }
+        images.shape.forEach { mix(UInt64($0)) }
+        images.scalars.withUnsafeBufferPointer { pixels in
+            for value in pixels { mix(UInt64(value.bitPattern)) }
+        }
+        labels.forEach { mix(UInt64(truncatingIfNeeded: $0)) }
+        return hash
+    }
+
     /// `[C, H, W]` of one image.
     public var imageShape: [Int] { Array(images.shape.dropFirst()) }
 

@@ -124,7 +124,7 @@ public final class Trainer {
     }
 
     /// Throws on every rank the same message naming the first field where a rank differs from rank 0.
-    func checkRanksAgree(on fields: [(String, String)]) throws {
+    public func checkRanksAgree(on fields: [(String, String)]) throws {
         let texts = try communicator.allGather(text: fields.map { "\($0.0)\u{1}\($0.1)" }.joined(separator: "\u{2}"))
         let table = texts.map { $0.split(separator: "\u{2}").map { $0.split(separator: "\u{1}", omittingEmptySubsequences: false) } }
         for (r, rankFields) in table.enumerated().dropFirst() {

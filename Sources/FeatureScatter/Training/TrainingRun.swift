@@ -45,6 +45,10 @@ public func runTraining(_ trainer: Trainer, train: Dataset, test: Dataset?, data
                         progress: (TrainingProgress) -> Bool = { _ in true },
                         epochEnded: (EpochMetrics) -> Void = { _ in }) throws -> TrainingSummary {
     let communicator = trainer.communicator
+    if communicator.size > 1 {
+        try trainer.checkRanksAgree(on: [("training data", "\(train.count) examples, fingerprint \(String(train.fingerprint, radix: 16))"),
+                                         ("test data", test.map { "\($0.count) examples, fingerprint \(String($0.fingerprint, radix: 16))" } ?? "none")])
+    }
     let fresh = trainer.epoch == 0
     let files = try communicator.agree("creating the run folder") {
         try directory.flatMap { communicator.isRoot ? try RunFiles(directory: $0, fresh: fresh) : nil }
