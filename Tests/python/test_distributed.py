@@ -222,3 +222,21 @@ def test_ranks_training_on_different_data_all_stop_with_one_message(fscatter, tm
     lines = [line for line in result.stderr.splitlines() if "disagree on the run's training data" in line]
     assert result.returncode != 0 and len(lines) == 2, result.stderr
     assert "rank 0 has 2560 examples" in lines[0] and "rank 1 has 2432 examples" in lines[0]
+
+
+@pytest.mark.parametrize("method", ["madry", "trades", "random", "supervised"])
+def test_every_method_trains_on_two_ranks_as_one_process(fscatter, tmp_path, method):
+    subset = ["--train-subset", "384", "--attack-steps", "2"]
+    run(fscatter, *one_process(tmp_path / "one", *subset, method=method))
+    mpirun(fscatter, *two_ranks(tmp_path / "two", *subset, method=method))
+    assert largest_relative_difference(tmp_path / "one" / "checkpoint.fsc", tmp_path / "two" / "checkpoint.fsc") < 1e-5
+
+
+def test_an_imported_onnx_model_trains_on_two_ranks_as_one_process(fscatter, tmp_path):
+    run(fscatter, *train_args(tmp_path / "seed", "--train-subset", "128"))
+    onnx = tmp_path / "model.onnx"
+    run(fscatter, "export", "--checkpoint", tmp_path / "seed" / "checkpoint.fsc", "--onnx", onnx)
+    imported = ["--init-onnx", onnx, "--train-subset", "384"]
+    run(fscatter, *one_process(tmp_path / "one", *imported, method="feature-scattering"))
+    mpirun(fscatter, *two_ranks(tmp_path / "two", *imported, method="feature-scattering"))
+    assert largest_relative_difference(tmp_path / "one" / "checkpoint.fsc", tmp_path / "two" / "checkpoint.fsc") < 1e-5
