@@ -106,10 +106,11 @@ def test_a_missing_file_on_one_rank_stops_every_rank_naming_it(fscatter, tmp_pat
     assert len(lines) == 2 and all("rank 1 of 2" in line for line in lines), result.stderr
 
 
-def test_a_killed_rank_ends_the_job_and_the_checkpoint_resumes(fscatter, tmp_path):
-    out = tmp_path / "run"
+def signal_a_rank_after_the_first_epoch(fscatter, out, signal_number, environment=ENVIRONMENT):
+    """Starts a 3-epoch run on 2 ranks, sends `signal_number` to its last rank once the first epoch is
+    written, and returns the job's exit status, its stderr and the seconds it took to end after the signal."""
     command = [MPIRUN, "--oversubscribe", "-np", "2", fscatter, *train_args(out, "--train-subset", "12800", epochs=3)]
-    job = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENVIRONMENT,
+    job = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment,
                            start_new_session=True)
     try:
         deadline = time.monotonic() + 300
@@ -118,15 +119,21 @@ def test_a_killed_rank_ends_the_job_and_the_checkpoint_resumes(fscatter, tmp_pat
         assert (out / "metrics.jsonl").exists(), "no epoch finished"
         ranks = subprocess.run(["pgrep", "-f", "--", f"{fscatter} train .*{out}"], capture_output=True,
                                text=True).stdout.split()
-        victims = [pid for pid in ranks if int(pid) != job.pid]
+        victims = [int(pid) for pid in ranks if int(pid) != job.pid]
         assert victims, "no rank found"
-        os.kill(int(victims[-1]), signal.SIGKILL)
-        killed = time.monotonic()
+        os.kill(victims[-1], signal_number)
+        sent = time.monotonic()
         _, stderr = job.communicate(timeout=120)
-        assert job.returncode != 0 and time.monotonic() - killed < 60
+        return job.returncode, stderr, time.monotonic() - sent
     finally:
         if job.poll() is None:
             os.killpg(job.pid, signal.SIGKILL)
+
+
+def test_a_killed_rank_ends_the_job_and_the_checkpoint_resumes(fscatter, tmp_path):
+    out = tmp_path / "run"
+    status, stderr, seconds = signal_a_rank_after_the_first_epoch(fscatter, out, signal.SIGKILL)
+    assert status != 0 and seconds < 60
     assert "process rank" in stderr and "signal 9" in stderr, stderr[-2000:]
     header = read_checkpoint(out / "checkpoint.fsc")[0]
     assert header["epoch"] >= 1
@@ -135,26 +142,10 @@ def test_a_killed_rank_ends_the_job_and_the_checkpoint_resumes(fscatter, tmp_pat
 
 
 def test_a_stalled_rank_times_out_instead_of_hanging_the_job(fscatter, tmp_path):
-    out = tmp_path / "run"
     environment = dict(ENVIRONMENT, FEATURESCATTER_MPI_TIMEOUT="5")
-    command = [MPIRUN, "--oversubscribe", "-np", "2", fscatter, *train_args(out, "--train-subset", "12800", epochs=3)]
-    job = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment,
-                           start_new_session=True)
-    try:
-        deadline = time.monotonic() + 300
-        while not (out / "metrics.jsonl").exists() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        ranks = subprocess.run(["pgrep", "-f", "--", f"{fscatter} train .*{out}"], capture_output=True,
-                               text=True).stdout.split()
-        stalled = int([pid for pid in ranks if int(pid) != job.pid][-1])
-        os.kill(stalled, signal.SIGSTOP)
-        stopped = time.monotonic()
-        _, stderr = job.communicate(timeout=120)
-        assert job.returncode != 0 and time.monotonic() - stopped < 90
-        assert "timed out" in stderr, stderr[-2000:]
-    finally:
-        if job.poll() is None:
-            os.killpg(job.pid, signal.SIGKILL)
+    status, stderr, seconds = signal_a_rank_after_the_first_epoch(fscatter, tmp_path / "run", signal.SIGSTOP, environment)
+    assert status != 0 and seconds < 90
+    assert "timed out" in stderr, stderr[-2000:]
 
 
 def test_info_checks_the_ranks_and_shares_the_cores(fscatter):
