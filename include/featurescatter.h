@@ -412,6 +412,8 @@ typedef struct fsc_trainer_config {
     fsc_ot_scope ot_scope;        /* feature scattering over several ranks: the OT problem spans the
                                      global batch or each rank's rows; default FSC_OT_SCOPE_GLOBAL */
     double bucket_megabytes;      /* gradient all-reduce bucket size in MiB, > 0; default 25 */
+    int32_t sync_batchnorm;       /* 1 = batch norm uses the global batch's moments over the ranks
+                                     (SyncBN); default 0 (each rank's rows) */
 } fsc_trainer_config;
 
 typedef struct fsc_progress {

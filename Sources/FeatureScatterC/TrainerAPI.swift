@@ -36,6 +36,7 @@ func defaultTrainerConfig() -> fsc_trainer_config {
     c.communicator = nil
     c.ot_scope = otScopeTable.c(recipe.scattering.scope)
     c.bucket_megabytes = configuration.bucketMegabytes
+    c.sync_batchnorm = configuration.synchronizeBatchNorm ? 1 : 0
     return c
 }
 
@@ -68,6 +69,7 @@ func trainingSetup(_ config: UnsafePointer<fsc_trainer_config>?) throws
     configuration.nesterov = c.nesterov != 0
     configuration.scheduleShape = c.cosine_schedule != 0 ? .cosine : .piecewise
     configuration.bucketMegabytes = c.bucket_megabytes
+    configuration.synchronizeBatchNorm = c.sync_batchnorm != 0
     return (recipe, configuration, try communicator(c.communicator))
 }
 

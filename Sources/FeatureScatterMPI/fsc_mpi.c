@@ -100,6 +100,13 @@ int fsc_mpi_allreduce_sum(void *comm, float *values, int64_t count, double timeo
     return status != 0 ? status : fsc_mpi_wait(request, timeout_seconds);
 }
 
+int fsc_mpi_allreduce_sum_double(void *comm, double *values, int64_t count, double timeout_seconds) {
+    if (count > INT_MAX) return FSC_MPI_TOO_LARGE;
+    MPI_Request request;
+    int status = MPI_Iallreduce(MPI_IN_PLACE, values, (int)count, MPI_DOUBLE, MPI_SUM, *(MPI_Comm *)comm, &request);
+    return status != MPI_SUCCESS ? status : complete(&request, timeout_seconds);
+}
+
 int fsc_mpi_allgather_counts(void *comm, int64_t bytes, int64_t *counts, double timeout_seconds) {
     MPI_Request request;
     int status = MPI_Iallgather(&bytes, 1, MPI_INT64_T, counts, 1, MPI_INT64_T, *(MPI_Comm *)comm, &request);

@@ -39,6 +39,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Print a per-op profile of the timed steps (forward, backward, SGEMM share) to stderr.")
     var profile = false
 
+    @Flag(name: .customLong("sync-batchnorm"), help: "Under mpirun: synchronised batch norm (SyncBN).")
+    var synchronizeBatchNorm = false
+
     @Option(name: .customLong("allreduce"), help: "Under mpirun: time the sum all-reduce of these comma-separated float counts (--steps times each) instead.")
     var allReduceCounts: String?
 
@@ -100,6 +103,7 @@ struct BenchCommand: ParsableCommand {
         config.epochs = 1
         config.learningRate = 0.01
         config.evaluateEachEpoch = false
+        config.synchronizeBatchNorm = synchronizeBatchNorm
         let spec = ModelSpec(architecture: model, inputShape: shape, classes: classes)
         let trainer = try Trainer(spec: spec, recipe: recipe.recipe, configuration: config, communicator: Ranks.communicator)
         let (images, labels) = batches(shape: shape)

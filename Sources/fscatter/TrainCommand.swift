@@ -52,6 +52,9 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("warmup-epochs"), help: "Epochs over which the scaled learning rate is reached linearly from --lr.")
     var warmupEpochs = defaults.warmupEpochs
 
+    @Flag(name: .customLong("sync-batchnorm"), help: "Under mpirun: batch norm uses the moments of the global batch (SyncBN), not each rank's.")
+    var synchronizeBatchNorm = false
+
     @Option(name: .customLong("bucket-mb"), help: "Under mpirun: MiB of gradients per all-reduce bucket, started during the backward pass.")
     var bucketMegabytes = defaults.bucketMegabytes
 
@@ -92,6 +95,7 @@ struct TrainCommand: ParsableCommand {
         config.scheduleShape = schedule
         config.decayEpochs = try ints(decayEpochs)
         config.bucketMegabytes = bucketMegabytes
+        config.synchronizeBatchNorm = synchronizeBatchNorm
         config.learningRateReferenceBatch = learningRateReferenceBatch
         config.warmupEpochs = warmupEpochs
         config.cropPadding = cropPadding

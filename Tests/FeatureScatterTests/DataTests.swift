@@ -153,6 +153,7 @@ final class RankLayout: Communicator {
         self.size = size
     }
     func allReduceSum(_ values: UnsafeMutableBufferPointer<Float>) throws { throw FSCError.internalError("layout only") }
+    func allReduceSum(_ values: UnsafeMutableBufferPointer<Double>) throws { throw FSCError.internalError("layout only") }
     func startAllReduceSum(_ values: UnsafeMutableBufferPointer<Float>) throws -> any CollectiveRequest {
         throw FSCError.internalError("layout only")
     }

@@ -231,3 +231,14 @@ def test_an_imported_onnx_model_trains_on_two_ranks_as_one_process(fscatter, tmp
     run(fscatter, *one_process(tmp_path / "one", *imported, method="feature-scattering"))
     mpirun(fscatter, *two_ranks(tmp_path / "two", *imported, method="feature-scattering"))
     assert largest_relative_difference(tmp_path / "one" / "checkpoint.fsc", tmp_path / "two" / "checkpoint.fsc") < 1e-5
+
+
+def test_synchronised_batch_norm_follows_one_process_and_per_rank_statistics_do_not(fscatter, tmp_path):
+    wrn = ["--model", "wrn-10-1", "--train-subset", "128", "--test-subset", "32", "--batch-size", "64"]
+    run(fscatter, *one_process(tmp_path / "one", *wrn))
+    mpirun(fscatter, *two_ranks(tmp_path / "sync", *wrn, "--sync-batchnorm"))
+    mpirun(fscatter, *two_ranks(tmp_path / "rank", *wrn))
+    one, sync, rank = (tmp_path / name / "checkpoint.fsc" for name in ("one", "sync", "rank"))
+    assert largest_relative_difference(one, sync) < 1e-5
+    assert largest_relative_difference(one, sync, kind="buffer") < 1e-5
+    assert largest_relative_difference(one, rank, kind="buffer") > 1e-3

@@ -6,13 +6,16 @@
 ///
 /// - Returns: the output and, with `batchStatistics`, the batch mean and unbiased variance
 ///   (for the caller's running statistics).
+/// With batch statistics on a tape that synchronises them (`Tape.synchronizedStatistics`), the
+/// moments are those of every rank's rows together (SyncBN).
 public func batchNorm(_ x: Variable, gamma: Variable, beta: Variable, runningMean: [Float],
                       runningVariance: [Float], epsilon: Float, batchStatistics: Bool, fusingReLU: Bool = false)
     -> (output: Variable, batchMean: [Float], batchVariance: [Float]) {
     let op: StaticString = fusingReLU ? "batchNorm+relu" : "batchNorm"
     let forward = Profiler.measure(op, .forward) {
         batchNorm(x.value, gamma: gamma.value, beta: beta.value, mean: runningMean, variance: runningVariance,
-                  epsilon: epsilon, batchStatistics: batchStatistics, fusingReLU: fusingReLU)
+                  epsilon: epsilon, batchStatistics: batchStatistics, fusingReLU: fusingReLU,
+                  synchronized: x.tape?.synchronizedStatistics)
     }
     let (saved, out) = (forward.saved, forward.output)
     let output = record(op, [x, gamma, beta], out) { g in

@@ -45,6 +45,8 @@ public final class Tape {
     public let recordsParameterGradients: Bool
     /// Randomness for stochastic layers (dropout) in this pass: one stream, or one per example.
     public var randomness: any BatchRandomness
+    /// When set, batch norm in this pass normalises with the moments of every rank's rows.
+    public var synchronizedStatistics: SynchronizedStatistics?
 
     struct Node {
         /// The op kind, for the profile.

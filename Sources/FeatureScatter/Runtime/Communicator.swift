@@ -13,6 +13,8 @@ public protocol Communicator: AnyObject {
     var size: Int { get }
     /// Replaces `values` on every rank by their sum over ranks (in place).
     func allReduceSum(_ values: UnsafeMutableBufferPointer<Float>) throws
+    /// The same in double precision (statistics that must not lose digits).
+    func allReduceSum(_ values: UnsafeMutableBufferPointer<Double>) throws
     /// Starts `allReduceSum` and returns at once; `values` must stay valid and untouched
     /// until the request's `wait()` returns.
     func startAllReduceSum(_ values: UnsafeMutableBufferPointer<Float>) throws -> any CollectiveRequest
@@ -38,6 +40,7 @@ public final class SingleProcess: Communicator {
     public var rank: Int { 0 }
     public var size: Int { 1 }
     public func allReduceSum(_ values: UnsafeMutableBufferPointer<Float>) throws {}
+    public func allReduceSum(_ values: UnsafeMutableBufferPointer<Double>) throws {}
     public func startAllReduceSum(_ values: UnsafeMutableBufferPointer<Float>) throws -> any CollectiveRequest {
         FinishedRequest()
     }
@@ -58,6 +61,13 @@ extension Communicator {
 
     /// `values` summed over ranks.
     public func allReduceSum(_ values: [Float]) throws -> [Float] {
+        var result = values
+        try result.withUnsafeMutableBufferPointer { try allReduceSum($0) }
+        return result
+    }
+
+    /// `values` summed over ranks, in double precision.
+    public func allReduceSum(_ values: [Double]) throws -> [Double] {
         var result = values
         try result.withUnsafeMutableBufferPointer { try allReduceSum($0) }
         return result

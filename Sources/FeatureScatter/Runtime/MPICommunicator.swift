@@ -77,6 +77,12 @@ public final class MPICommunicator: Communicator {
         }
     }
 
+    public func allReduceSum(_ values: UnsafeMutableBufferPointer<Double>) throws {
+        try run("all-reduce of \(values.count) doubles") {
+            $0.allReduceDouble($1, values.baseAddress, Int64(values.count), timeout)
+        }
+    }
+
     public func startAllReduceSum(_ values: UnsafeMutableBufferPointer<Float>) throws -> any CollectiveRequest {
         let request = PendingReduction(what: "all-reduce of \(values.count) floats", rank: (rank, size))
         let job = QueuedReduction(comm: comm, values: values, timeout: timeout)
@@ -166,6 +172,7 @@ struct MPIShim {
     let commFree: @convention(c) (Comm) -> Void
     let rankSize: @convention(c) (Comm, UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Int32>) -> Int32
     let allReduce: @convention(c) (Comm, UnsafeMutablePointer<Float>?, Int64, Double) -> Int32
+    let allReduceDouble: @convention(c) (Comm, UnsafeMutablePointer<Double>?, Int64, Double) -> Int32
     let allGatherCounts: @convention(c) (Comm, Int64, UnsafeMutablePointer<Int64>?, Double) -> Int32
     let allGatherv: @convention(c) (Comm, UnsafeRawPointer?, Int64, UnsafeMutableRawPointer?, UnsafePointer<Int64>?,
                                     Double) -> Int32
@@ -234,6 +241,7 @@ struct MPIShim {
                            world: try symbol("fsc_mpi_world"), commDup: try symbol("fsc_mpi_comm_dup"),
                            commFree: try symbol("fsc_mpi_comm_free"), rankSize: try symbol("fsc_mpi_rank_size"),
                            allReduce: try symbol("fsc_mpi_allreduce_sum"),
+                           allReduceDouble: try symbol("fsc_mpi_allreduce_sum_double"),
                            allGatherCounts: try symbol("fsc_mpi_allgather_counts"),
                            allGatherv: try symbol("fsc_mpi_allgatherv"), broadcast: try symbol("fsc_mpi_broadcast"),
                            barrier: try symbol("fsc_mpi_barrier"), abort: try symbol("fsc_mpi_abort"),

@@ -8,6 +8,8 @@ public struct BatchNormSaved {
     public var inverseStd: [Float]
     /// True when batch statistics were used (train mode), false for running statistics.
     public var usedBatchStatistics: Bool
+    /// The ranks the statistics were taken over (nil: this batch alone).
+    public var synchronized: SynchronizedStatistics?
 }
 
 /// Splits a shape `[N, C, ...]` into (N, C, spatial size).
@@ -69,14 +71,19 @@ private func rowsPerWorker(_ length: Int) -> Int {
 /// update its running statistics; otherwise `mean` and `variance` (the running statistics) are
 /// used as given. With `fusingReLU` the output is `max(y, 0)`, in the same pass. Channels are
 /// split across `Parallelism.workerCount` threads.
+///
+/// With `synchronized`, the moments are those of the rows of every rank together (SyncBN): the
+/// per-channel sums of each pass are summed over the ranks.
 public func batchNorm(_ input: Tensor, gamma: Tensor, beta: Tensor, mean runningMean: [Float],
                       variance runningVariance: [Float], epsilon: Float, batchStatistics: Bool,
-                      fusingReLU: Bool = false)
+                      fusingReLU: Bool = false, synchronized: SynchronizedStatistics? = nil)
     -> (output: Tensor, saved: BatchNormSaved, batchMean: [Float], batchVariance: [Float]) {
     let (n, c, s) = channelLayout(input.shape)
     let count = n * s
     var mean = runningMean, variance = runningVariance, unbiased = runningVariance
-    if batchStatistics {
+    if batchStatistics, let synchronized {
+        (mean, variance, unbiased) = synchronizedMoments(input, synchronized)
+    } else if batchStatistics {
         input.scalars.withUnsafeBufferPointer { x in
             mean.withUnsafeMutableBufferPointer { meanOut in
                 variance.withUnsafeMutableBufferPointer { varianceOut in
@@ -135,22 +142,59 @@ public func batchNorm(_ input: Tensor, gamma: Tensor, beta: Tensor, mean running
         normalizedCount = input.count
     }
     let saved = BatchNormSaved(normalized: Tensor(shape: input.shape, scalars: normalized), inverseStd: inverseStd,
-                               usedBatchStatistics: batchStatistics)
+                               usedBatchStatistics: batchStatistics, synchronized: batchStatistics ? synchronized : nil)
     return (Tensor(shape: input.shape, scalars: output), saved, mean, unbiased)
 }
 
+/// The per-channel mean and biased and unbiased variance of the rows of every rank (two passes,
+/// each pass's sums all-reduced in double precision).
+private func synchronizedMoments(_ input: Tensor, _ synchronized: SynchronizedStatistics)
+    -> (mean: [Float], variance: [Float], unbiased: [Float]) {
+    let (n, c, s) = channelLayout(input.shape)
+    let local = channelSums(input, channels: c) { value, _ in Double(value) }
+    let totals = synchronized.summed(local + [Double(n * s)])
+    let count = max(totals[c], 1)
+    let mu = totals.prefix(c).map { $0 / count }
+    let squares = synchronized.summed(channelSums(input, channels: c) { value, ch in
+        (Double(value) - mu[ch]) * (Double(value) - mu[ch])
+    })
+    return (mu.map(Float.init), squares.map { Float($0 / count) }, squares.map { Float($0 / max(count - 1, 1)) })
+}
+
+/// Per channel of `[N, C, ...]`, the double-precision sum of `term(value, channel)` over its values.
+private func channelSums(_ input: Tensor, channels c: Int, _ term: (Float, Int) -> Double) -> [Double] {
+    let (n, _, s) = channelLayout(input.shape)
+    var sums = [Double](repeating: 0, count: c)
+    input.scalars.withUnsafeBufferPointer { x in
+        sums.withUnsafeMutableBufferPointer { out in
+            Parallelism.forEachRange(c, minimumPerWorker: rowsPerWorker(n * s)) { channels, _ in
+                for ch in channels {
+                    var total = 0.0
+                    for i in 0..<n {
+                        let row = x.baseAddress! + (i * c + ch) * s
+                        total += laneSum(s) { term(row[$0], ch) }
+                    }
+                    out[ch] = total
+                }
+            }
+        }
+    }
+    return sums
+}
+
 /// The adjoint of `batchNorm`: gradients of the input, γ and β. Channel sums are accumulated
-/// in double precision; work is split across `Parallelism.workerCount` threads.
+/// in double precision; work is split across `Parallelism.workerCount` threads. After a
+/// synchronised forward pass the input gradient uses the sums over every rank's rows, while γ
+/// and β get this rank's share (the trainer sums parameter gradients over ranks itself).
 public func batchNormBackward(_ outputGradient: Tensor, gamma: Tensor, saved: BatchNormSaved,
                               needInput: Bool) -> (input: Tensor?, gamma: Tensor, beta: Tensor) {
     let (n, c, s) = channelLayout(outputGradient.shape)
-    let count = Float(n * s)
-    var dGamma = [Float](repeating: 0, count: c)
-    var dBeta = [Float](repeating: 0, count: c)
+    var sumsDyXh = [Double](repeating: 0, count: c)
+    var sumsDy = [Double](repeating: 0, count: c)
     outputGradient.scalars.withUnsafeBufferPointer { dy in
         saved.normalized.scalars.withUnsafeBufferPointer { xh in
-            dGamma.withUnsafeMutableBufferPointer { dGammaOut in
-                dBeta.withUnsafeMutableBufferPointer { dBetaOut in
+            sumsDyXh.withUnsafeMutableBufferPointer { dGammaOut in
+                sumsDy.withUnsafeMutableBufferPointer { dBetaOut in
                     Parallelism.forEachRange(c, minimumPerWorker: rowsPerWorker(n * s)) { channels, _ in
                         for ch in channels {
                             var sumDy = 0.0, sumDyXh = 0.0
@@ -161,13 +205,22 @@ public func batchNormBackward(_ outputGradient: Tensor, gamma: Tensor, saved: Ba
                                 sumDy += dyTotal
                                 sumDyXh += dyXhTotal
                             }
-                            dBetaOut[ch] = Float(sumDy)
-                            dGammaOut[ch] = Float(sumDyXh)
+                            dBetaOut[ch] = sumDy
+                            dGammaOut[ch] = sumDyXh
                         }
                     }
                 }
             }
         }
+    }
+    let (dGamma, dBeta) = (sumsDyXh.map { Float($0) }, sumsDy.map { Float($0) })
+    var (globalDGamma, globalDBeta) = (dGamma, dBeta)
+    var count = Float(n * s)
+    if let synchronized = saved.synchronized, needInput {
+        let totals = synchronized.summed(sumsDyXh + sumsDy + [Double(n * s)])
+        globalDGamma = totals[0..<c].map { Float($0) }
+        globalDBeta = totals[c..<(2 * c)].map { Float($0) }
+        count = Float(totals[2 * c])
     }
     var dx: Tensor?
     if needInput {
@@ -179,7 +232,7 @@ public func batchNormBackward(_ outputGradient: Tensor, gamma: Tensor, saved: Ba
                             let ch = row % c, base = row * s
                             let scale = gamma.scalars[ch] * saved.inverseStd[ch]
                             if saved.usedBatchStatistics {
-                                let meanDy = dBeta[ch] / count, meanDyXh = dGamma[ch] / count
+                                let meanDy = globalDBeta[ch] / count, meanDyXh = globalDGamma[ch] / count
                                 for j in 0..<s { out[base + j] = scale * (dy[base + j] - meanDy - xh[base + j] * meanDyXh) }
                             } else {
                                 for j in 0..<s { out[base + j] = scale * dy[base + j] }

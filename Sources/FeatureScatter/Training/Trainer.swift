@@ -40,8 +40,8 @@ public struct EpochMetrics: Codable, Sendable {
 /// buckets during the backward pass, so every rank takes the same SGD step. Every random draw
 /// of a step (augmentation, perturbation start, dropout) is keyed by (seed, epoch, example), so
 /// N ranks compute what one process computes on the same global batch (batch-norm statistics
-/// aside: each rank normalises with its own rows; running statistics are averaged over ranks
-/// before every evaluation and checkpoint).
+/// aside: each rank normalises with its own rows unless `synchronizeBatchNorm`; running
+/// statistics are averaged over ranks before every evaluation and checkpoint).
 public final class Trainer {
     public let model: any Module
     public let spec: ModelSpec
@@ -235,6 +235,9 @@ public final class Trainer {
     private func trainStep(images: Tensor, labels: [Int], keys: [UInt64], shard: BatchShard,
                            where place: String) throws -> StepOutcome {
         let tape = Tape(mode: .training, randomness: ExampleRandomness(keys: keys, purpose: Draw.dropout.rawValue))
+        if configuration.synchronizeBatchNorm && communicator.size > 1 {
+            tape.synchronizedStatistics = SynchronizedStatistics(communicator: communicator)
+        }
         var context = StepContext(randomness: ExampleRandomness(keys: keys, purpose: Draw.perturbation.rawValue), shard: shard)
         let step = try method.step(model: model, images: images, labels: labels, classes: spec.classes,
                                    tape: tape, context: &context)
@@ -251,7 +254,7 @@ public final class Trainer {
         tape.backward(weighted) { parameter in
             do { try reducer.parameterReady(parameter) } catch { failure = failure ?? error }
         }
-        if let failure { throw failure }
+        if let failure = failure ?? tape.synchronizedStatistics?.failure { throw failure }
         try reducer.finish()
         let names = step.statistics.keys.sorted()
         let local = [weighted.value.scalar, Float(correct)] + names.map { Float(step.statistics[$0]!) * shard.weight }

@@ -41,6 +41,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// Over several ranks: the size of the gradient buckets summed while the backward pass runs
     /// (PyTorch DDP's default, 25 MiB).
     public var bucketMegabytes: Double = 25
+    /// Over several ranks: batch norm normalises with the moments of the global batch (SyncBN)
+    /// instead of each rank's rows.
+    public var synchronizeBatchNorm = false
 
     public init() {}
 

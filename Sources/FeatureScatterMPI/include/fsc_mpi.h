@@ -36,6 +36,8 @@ int fsc_mpi_rank_size(void *comm, int *rank, int *size);
 
 /* In-place sum of `count` floats over ranks. */
 int fsc_mpi_allreduce_sum(void *comm, float *values, int64_t count, double timeout_seconds);
+/* In-place sum of `count` doubles over ranks. */
+int fsc_mpi_allreduce_sum_double(void *comm, double *values, int64_t count, double timeout_seconds);
 /* Starts the in-place sum; [out] request: complete with fsc_mpi_wait (which frees it). */
 int fsc_mpi_iallreduce_sum(void *comm, float *values, int64_t count, void **request);
 int fsc_mpi_wait(void *request, double timeout_seconds);

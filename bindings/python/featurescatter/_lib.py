@@ -44,7 +44,7 @@ class TrainerConfig(ctypes.Structure):
                 ("batch_size", ctypes.c_int32), ("learning_rate", ctypes.c_float), ("momentum", ctypes.c_float),
                 ("weight_decay", ctypes.c_float), ("decay_epochs", ctypes.c_int32 * 4), ("seed", ctypes.c_uint64),
                 ("nesterov", ctypes.c_int32), ("cosine_schedule", ctypes.c_int32), ("communicator", ctypes.c_void_p),
-                ("ot_scope", ctypes.c_int), ("bucket_megabytes", ctypes.c_double)]
+                ("ot_scope", ctypes.c_int), ("bucket_megabytes", ctypes.c_double), ("sync_batchnorm", ctypes.c_int32)]
 
 
 class Progress(ctypes.Structure):

@@ -125,7 +125,7 @@ def train(model, data, method=None, test=None, epochs=None, batch_size=None, lr=
         ``attack_steps``, ``attack_step_size``, ``label_smoothing``, ``solver``, ``matching``, ``ot_reg``,
         ``ot_iterations``, ``cost``, ``grad_mode``, ``trades_beta``, ``momentum``, ``weight_decay``,
         ``decay_epochs``, ``nesterov``, ``cosine_schedule``, ``ot_scope`` ("global" or "local"),
-        ``bucket_megabytes``.
+        ``bucket_megabytes``, ``sync_batchnorm`` (1 for SyncBN).
 
     Examples
     --------
