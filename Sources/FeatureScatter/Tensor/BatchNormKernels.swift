@@ -79,37 +79,9 @@ public func batchNorm(_ input: Tensor, gamma: Tensor, beta: Tensor, mean running
                       fusingReLU: Bool = false, synchronized: SynchronizedStatistics? = nil)
     -> (output: Tensor, saved: BatchNormSaved, batchMean: [Float], batchVariance: [Float]) {
     let (n, c, s) = channelLayout(input.shape)
-    let count = n * s
     var mean = runningMean, variance = runningVariance, unbiased = runningVariance
-    if batchStatistics, let synchronized {
-        (mean, variance, unbiased) = synchronizedMoments(input, synchronized)
-    } else if batchStatistics {
-        input.scalars.withUnsafeBufferPointer { x in
-            mean.withUnsafeMutableBufferPointer { meanOut in
-                variance.withUnsafeMutableBufferPointer { varianceOut in
-                    unbiased.withUnsafeMutableBufferPointer { unbiasedOut in
-                        Parallelism.forEachRange(c, minimumPerWorker: rowsPerWorker(n * s)) { channels, _ in
-                            for ch in channels {
-                                var total = 0.0
-                                for i in 0..<n {
-                                    let row = x.baseAddress! + (i * c + ch) * s
-                                    total += laneSum(s) { Double(row[$0]) }
-                                }
-                                let mu = total / Double(count)
-                                var squares = 0.0
-                                for i in 0..<n {
-                                    let row = x.baseAddress! + (i * c + ch) * s
-                                    squares += laneSum(s) { (Double(row[$0]) - mu) * (Double(row[$0]) - mu) }
-                                }
-                                meanOut[ch] = Float(mu)
-                                varianceOut[ch] = Float(squares / Double(count))
-                                unbiasedOut[ch] = Float(squares / Double(max(count - 1, 1)))
-                            }
-                        }
-                    }
-                }
-            }
-        }
+    if batchStatistics {
+        (mean, variance, unbiased) = batchMoments(input, synchronized)
     }
     let inverseStd = variance.map { 1 / ($0 + epsilon).squareRoot() }
     var output: [Float] = []
@@ -146,24 +118,23 @@ public func batchNorm(_ input: Tensor, gamma: Tensor, beta: Tensor, mean running
     return (Tensor(shape: input.shape, scalars: output), saved, mean, unbiased)
 }
 
-/// The per-channel mean and biased and unbiased variance of the rows of every rank (two passes,
-/// each pass's sums all-reduced in double precision).
-private func synchronizedMoments(_ input: Tensor, _ synchronized: SynchronizedStatistics)
+/// The per-channel mean and biased and unbiased variance (two passes in double precision), of
+/// this batch or, `synchronized`, of the rows of every rank (each pass's sums all-reduced).
+private func batchMoments(_ input: Tensor, _ synchronized: SynchronizedStatistics?)
     -> (mean: [Float], variance: [Float], unbiased: [Float]) {
     let (n, c, s) = channelLayout(input.shape)
-    let local = channelSums(input, channels: c) { value, _ in Double(value) }
-    let totals = synchronized.summed(local + [Double(n * s)])
+    let sum = { (values: [Double]) in synchronized?.summed(values) ?? values }
+    let totals = sum(channelSums(input, centres: nil) + [Double(n * s)])
     let count = max(totals[c], 1)
     let mu = totals.prefix(c).map { $0 / count }
-    let squares = synchronized.summed(channelSums(input, channels: c) { value, ch in
-        (Double(value) - mu[ch]) * (Double(value) - mu[ch])
-    })
+    let squares = sum(channelSums(input, centres: mu))
     return (mu.map(Float.init), squares.map { Float($0 / count) }, squares.map { Float($0 / max(count - 1, 1)) })
 }
 
-/// Per channel of `[N, C, ...]`, the double-precision sum of `term(value, channel)` over its values.
-private func channelSums(_ input: Tensor, channels c: Int, _ term: (Float, Int) -> Double) -> [Double] {
-    let (n, _, s) = channelLayout(input.shape)
+/// Per channel of `[N, C, ...]`, the double-precision sum of its values, or with `centres` of their
+/// squared distances to the channel's centre.
+private func channelSums(_ input: Tensor, centres: [Double]?) -> [Double] {
+    let (n, c, s) = channelLayout(input.shape)
     var sums = [Double](repeating: 0, count: c)
     input.scalars.withUnsafeBufferPointer { x in
         sums.withUnsafeMutableBufferPointer { out in
@@ -172,7 +143,12 @@ private func channelSums(_ input: Tensor, channels c: Int, _ term: (Float, Int) 
                     var total = 0.0
                     for i in 0..<n {
                         let row = x.baseAddress! + (i * c + ch) * s
-                        total += laneSum(s) { term(row[$0], ch) }
+                        if let centres {
+                            let mu = centres[ch]
+                            total += laneSum(s) { (Double(row[$0]) - mu) * (Double(row[$0]) - mu) }
+                        } else {
+                            total += laneSum(s) { Double(row[$0]) }
+                        }
                     }
                     out[ch] = total
                 }
