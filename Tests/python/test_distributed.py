@@ -56,7 +56,7 @@ def test_global_ot_scope_follows_one_process_and_local_scope_differs(fscatter, t
 
 def test_batch_norm_replicas_stay_identical_and_learn(fscatter, tmp_path):
     out = tmp_path / "wrn"
-    mpirun(fscatter, "train", "--method", "standard", "--model", "wrn-10-1", "--train-subset", "64", "--test-subset",
+    mpirun(fscatter, "train", "--method", "standard", "--model", "wrn-16-4", "--train-subset", "64", "--test-subset",
            "32", "--batch-size", "64", "--epochs", "5", "--lr", "0.05", "--seed", "2", "--out", out)
     losses = [json.loads(line)["train_loss"] for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert len(losses) == 5 and losses[-1] < losses[0], losses
