@@ -38,11 +38,7 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .customLong("batch-size"), help: "Images per attack batch.")
     var batchSize = defaults.batchSize
 
-    @Option(name: .customLong("sweep-eps"), help: "Comma-separated ε values for a PGD-20 accuracy-vs-ε sweep.")
-    var sweepEps: String?
-
-    @Option(name: .customLong("sweep-steps"), help: "Comma-separated step counts for a PGD accuracy-vs-steps sweep at --eps.")
-    var sweepSteps: String?
+    @OptionGroup var sweeps: SweepOptions
 
     @Option(help: "Write the JSON report here.")
     var out: String?
@@ -68,8 +64,8 @@ struct EvalCommand: ParsableCommand {
         request.limit = threat.n
         request.batchSize = batchSize
         request.seed = seed
-        request.epsilonSweep = try sweepEps.map(floats) ?? []
-        request.stepsSweep = try sweepSteps.map(ints) ?? []
+        request.epsilonSweep = try sweeps.epsilonValues()
+        request.stepsSweep = try sweeps.stepCounts()
         request.checkpoint = source.path
         request.datasetName = data.dataset
         var display = ProgressDisplay()

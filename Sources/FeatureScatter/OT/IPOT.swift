@@ -99,16 +99,7 @@ func solveIPOT(_ problem: OTProblem, options: OTOptions, recordHistory: Bool) th
         }
         for _ in 1...inner {
             for j in 0..<m { columnSums[j] = 0 }
-            plan.withUnsafeBufferPointer { q in
-                sigma.withUnsafeBufferPointer { s in
-                    delta.withUnsafeMutableBufferPointer { d in
-                        columnSums.withUnsafeMutableBufferPointer { sums in
-                            OTKernels.scaleRowsToMarginal(q.baseAddress!, v: s.baseAddress!, a: a, rows: n, cols: m,
-                                                          u: d.baseAddress!, columnSums: sums.baseAddress!)
-                        }
-                    }
-                }
-            }
+            OTKernels.scaleRowsToMarginal(plan, v: sigma, a: a, rows: n, cols: m, u: &delta, columnSums: &columnSums)
             for j in 0..<m { sigma[j] = Float(b[j] / Double(columnSums[j])) }
             guard delta.allSatisfy({ $0.isFinite && $0 > 0 }), sigma.allSatisfy({ $0.isFinite && $0 > 0 }) else {
                 throw FSCError.notFinite(

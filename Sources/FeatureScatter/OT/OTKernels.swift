@@ -306,8 +306,23 @@ enum OTKernels {
     /// The row scalings `u_i = a_i / Σ_j K_ij v_j` of a row-major `[n, m]` kernel (the Sinkhorn
     /// row update), written to `u`, with the scaled rows' column sums `Σ_i u_i K_ij` added to
     /// `columnSums`; four rows per pass over `v`.
-    static func scaleRowsToMarginal(_ kernel: UnsafePointer<Float>, v: UnsafePointer<Float>, a: [Float], rows n: Int,
-                                    cols m: Int, u: UnsafeMutablePointer<Float>, columnSums: UnsafeMutablePointer<Float>) {
+    static func scaleRowsToMarginal(_ kernel: [Float], v: [Float], a: [Float], rows n: Int, cols m: Int,
+                                    u: inout [Float], columnSums: inout [Float]) {
+        kernel.withUnsafeBufferPointer { k in
+            v.withUnsafeBufferPointer { vs in
+                u.withUnsafeMutableBufferPointer { us in
+                    columnSums.withUnsafeMutableBufferPointer { sums in
+                        scaleRowsToMarginal(k.baseAddress!, v: vs.baseAddress!, a: a, rows: n, cols: m, u: us.baseAddress!,
+                                            columnSums: sums.baseAddress!)
+                    }
+                }
+            }
+        }
+    }
+
+    private static func scaleRowsToMarginal(_ kernel: UnsafePointer<Float>, v: UnsafePointer<Float>, a: [Float], rows n: Int,
+                                            cols m: Int, u: UnsafeMutablePointer<Float>,
+                                            columnSums: UnsafeMutablePointer<Float>) {
         var i = 0
         while i + 4 <= n {
             let rows = kernel + i * m

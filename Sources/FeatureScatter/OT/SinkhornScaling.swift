@@ -85,16 +85,8 @@ extension SinkhornWorkspace {
             if valid {
                 for i in 0..<n { uSaved[i] = u[i] }
                 for j in 0..<m { nextColumnSums[j] = 0 }
-                kernel.withUnsafeBufferPointer { kp in
-                    vCandidate.withUnsafeBufferPointer { vp in
-                        u.withUnsafeMutableBufferPointer { up in
-                            nextColumnSums.withUnsafeMutableBufferPointer { sums in
-                                OTKernels.scaleRowsToMarginal(kp.baseAddress!, v: vp.baseAddress!, a: a, rows: n, cols: m,
-                                                              u: up.baseAddress!, columnSums: sums.baseAddress!)
-                            }
-                        }
-                    }
-                }
+                OTKernels.scaleRowsToMarginal(kernel, v: vCandidate, a: a, rows: n, cols: m, u: &u,
+                                              columnSums: &nextColumnSums)
                 valid = u.allSatisfy(Self.scalingRange.contains)
                 if valid {
                     swap(&v, &vCandidate)
