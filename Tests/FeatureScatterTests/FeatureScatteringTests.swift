@@ -34,8 +34,24 @@ final class FeatureScatteringTests: XCTestCase {
         var g1 = SeededGenerator(seed: 4), g2 = SeededGenerator(seed: 4)
         let start = attack.threat.randomStart(around: x, using: &g1)
         let startDistance = try attack.objective.distance(cleanLogits: clean, perturbedLogits: Variable(constant: model.predict(start)))
-        let (_, reached) = try attack.perturbReportingDistance(model, images: x, labels: labels(x), using: &g2)
-        XCTAssertGreaterThan(reached, startDistance.value.scalar * 1.5, "start \(startDistance.value.scalar)")
+        let adversarial = try attack.perturb(model, images: x, labels: labels(x), using: &g2)
+        let reached = try attack.objective.distance(cleanLogits: clean, perturbedLogits: Variable(constant: model.predict(adversarial)))
+        XCTAssertGreaterThan(reached.value.scalar, startDistance.value.scalar * 1.5, "start \(startDistance.value.scalar)")
+    }
+
+    func testReportedDistanceIsTheObjectiveItsLastStepComputed() throws {
+        let model = tinyModel()
+        let x = batch(8)
+        let attack = try FeatureScatteringAttack(epsilon: 0.1)
+        var g1 = SeededGenerator(seed: 5), g2 = SeededGenerator(seed: 5)
+        let start = attack.threat.randomStart(around: x, using: &g1)
+        let startDistance = try attack.objective.distance(cleanLogits: model.predict(x),
+                                                          perturbedLogits: Variable(constant: model.predict(start)))
+        let reported = try XCTUnwrap(try attack.perturbReportingDistance(model, images: x, labels: labels(x), using: &g2).distance)
+        XCTAssertEqual(reported, startDistance.value.scalar, accuracy: 1e-6 * startDistance.value.scalar)
+        var g3 = SeededGenerator(seed: 5)
+        let unstepped = try FeatureScatteringAttack(epsilon: 0.1, steps: 0)
+        XCTAssertNil(try unstepped.perturbReportingDistance(model, images: x, labels: labels(x), using: &g3).distance)
     }
 
     func testAttackLeavesBatchNormStatisticsAndParameterGradientsUntouched() throws {

@@ -63,7 +63,7 @@ final class TrainingMethodTests: XCTestCase {
         XCTAssertEqual(try trainedLosses(recipe, epochs: 1), try trainedLosses(recipe, epochs: 1))
     }
 
-    func testFeatureScatteringReportsTheDistanceItReached() throws {
+    func testFeatureScatteringReportsTheDistanceOfItsLastStep() throws {
         var config = TrainingConfiguration()
         config.epochs = 1
         config.batchSize = 64

@@ -97,26 +97,30 @@ public struct FeatureScatteringAttack: Attack {
         try perturbReportingDistance(model, images: images, labels: labels, using: &generator).images
     }
 
-    /// Perturbs a batch and reports the OT distance reached (measured after the last step).
+    /// Perturbs a batch and reports the OT distance of its last ascent step.
+    ///
+    /// The distance is the objective that step already computed, at the point it started from
+    /// (for the default single step: the random start); nil without steps. Measuring the
+    /// distance after the last step would cost one more forward pass and OT solve per batch.
     ///
     /// - Parameters:
     ///   - images: `[N, C, H, W]` in [0, 1], with their `labels` (checked only).
     ///   - shard: where the rows sit in a global batch split over ranks; with the `.global`
     ///     scope the transport problem spans the global batch (nil: these rows alone).
     public func perturbReportingDistance(_ model: any Module, images: Tensor, labels: [Int], shard: BatchShard? = nil,
-                                         using generator: inout some BatchRandomness) throws -> (images: Tensor, distance: Float) {
+                                         using generator: inout some BatchRandomness) throws -> (images: Tensor, distance: Float?) {
         _ = try validateAttack(model, images: images, labels: labels)
         let span = objective.scope == .global ? shard ?? .whole(labels.count) : .whole(labels.count)
         let clean = try span.gatherRows(model.predict(images))
         var current = randomStart ? threat.randomStart(around: images, using: &generator) : images
+        var distance: Float?
         for _ in 0..<steps {
-            let (gradient, _, _) = try inputGradient(of: model, at: current) {
+            let (gradient, value, _) = try inputGradient(of: model, at: current) {
                 try objective.distance(cleanLogits: clean, perturbedLogits: try span.gatherRows($0))
             }
+            distance = value.scalar
             current = threat.step(current, gradient: gradient, stepSize: stepSize, around: images)
         }
-        let reached = try objective.distance(cleanLogits: clean,
-                                             perturbedLogits: Variable(constant: try span.gatherRows(model.predict(current))))
-        return (current, reached.value.scalar)
+        return (current, distance)
     }
 }

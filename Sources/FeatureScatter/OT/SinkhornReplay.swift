@@ -3,18 +3,26 @@
 import Foundation
 
 extension OTGradient {
-    /// `dD/dC` through `K` log-domain Sinkhorn iterations (see ``SinkhornWorkspace``).
+    /// `dD/dC` through `K` log-domain Sinkhorn iterations (see ``SinkhornWorkspace``): the
+    /// factored replay when it applies, else the exponential one below.
     ///
     /// With `P⁽ᵏ⁾_ij = exp((f⁽ᵏ⁾_i + g⁽ᵏ⁾_j − C_ij)/ε_k) / a_i` and
     /// `Q⁽ᵏ⁾_ij = exp((f⁽ᵏ⁻¹⁾_i + g⁽ᵏ⁾_j − C_ij)/ε_k) / b_j`, the updates have the Jacobians
     /// `∂f_i/∂g_j = −P_ij`, `∂f_i/∂C_ij = P_ij`, `∂g_j/∂f_i = −Q_ij`, `∂g_j/∂C_ij = Q_ij`
     /// (ε cancels), and the output `T = exp((f⁽ᴷ⁾ + g⁽ᴷ⁾ − C)/ε)` gives
     /// `∂D/∂C = T ⊙ (1 − C/ε)` plus `f̄ = (T ⊙ C) 1 / ε`, `ḡ = (T ⊙ C)ᵀ 1 / ε`.
+    static func sinkhornCostGradient(problem: OTProblem, history: SinkhornHistory) -> [Double] {
+        factoredSinkhornCostGradient(problem: problem, history: history)
+            ?? exponentialSinkhornCostGradient(problem: problem, history: history)
+    }
+
+    /// `dD/dC` by re-evaluating every iteration's exponentials; the general path, for ε-scaling
+    /// and potentials too far apart for ``factoredSinkhornCostGradient(problem:history:)``.
     ///
     /// Each sweep is `2 n m` float64 exponentials (a 128×128 problem with 100 iterations: 3.3
     /// million), so rows are split across the engine's workers, each with its own `ḡ`
     /// accumulator, and every row runs four lanes at a time.
-    static func sinkhornCostGradient(problem: OTProblem, history: SinkhornHistory) -> [Double] {
+    static func exponentialSinkhornCostGradient(problem: OTProblem, history: SinkhornHistory) -> [Double] {
         let n = problem.rows
         let m = problem.cols
         let steps = history.epsilons.count

@@ -25,7 +25,7 @@ public enum Perturbation {
         case .featureScattering(let attack):
             let (perturbed, distance) = try attack.perturbReportingDistance(
                 model, images: images, labels: labels, shard: context.shard, using: &context.randomness)
-            return (perturbed, ["ot_distance": Double(distance)])
+            return (perturbed, distance.map { ["ot_distance": Double($0)] } ?? [:])
         }
     }
 }

@@ -7,7 +7,7 @@ public struct TrainingStep {
     /// The logits of the batch the model was trained on (for the running training accuracy).
     public var logits: Variable
     /// Method-specific figures for this batch, averaged per epoch by the trainer
-    /// (e.g. `"ot_distance"`, the OT distance the feature-scattering perturbation reached).
+    /// (e.g. `"ot_distance"`, the OT distance of the feature-scattering perturbation's last ascent step).
     public var statistics: [String: Double]
 
     public init(loss: Variable, logits: Variable, statistics: [String: Double] = [:]) {
