@@ -22,11 +22,16 @@ PREFIX       ?= /usr/local
 LIB_BUILD    := .build-lib
 LIBRARY      := $(LIB_BUILD)/release/libfeaturescatter.so
 MPI_LIBRARY  := $(LIB_BUILD)/release/libFeatureScatterMPI.so
-# The engine's own loops (SIMD transforms, im2col, batch norm, exp) in AVX2/FMA when the build
-# machine has them (a SmallCNN feature-scattering step: 290 -> 346 images/s on one thread, measured).
-# The binaries then need such a CPU; NATIVE=0 builds for any x86-64 (SSE2).
-NATIVE       ?= $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo && echo 1 || echo 0)
-CPU_FLAGS    := $(if $(filter 1,$(NATIVE)),-Xswiftc -target-cpu -Xswiftc haswell)
+# The engine's own loops (SIMD transforms, im2col, batch norm, exp) for the build machine's vector
+# instructions: NATIVE=avx512 (AVX-512 F/CD/BW/DQ/VL, as skylake-avx512: Intel Skylake-SP on, AMD Zen 4
+# on), NATIVE=avx2 (AVX2/FMA, as haswell; a SmallCNN feature-scattering step: 290 -> 346 images/s on
+# one thread, measured) or NATIVE=0 (any x86-64, SSE2). The default is the best the build machine has;
+# the binaries then need such a CPU. `fscatter bench` and `fscatter info` report the choice.
+NATIVE       ?= $(shell f=/proc/cpuinfo; if grep -qw avx512f $$f && grep -qw avx512cd $$f && grep -qw avx512bw $$f \
+                  && grep -qw avx512dq $$f && grep -qw avx512vl $$f; then echo avx512; \
+                  elif grep -qw avx2 $$f && grep -qw fma $$f; then echo avx2; else echo 0; fi 2>/dev/null)
+TARGET_CPU   := $(if $(filter avx512,$(NATIVE)),skylake-avx512,$(if $(filter avx2 1,$(NATIVE)),haswell))
+CPU_FLAGS    := $(if $(TARGET_CPU),-Xswiftc -target-cpu -Xswiftc $(TARGET_CPU) -Xswiftc -DFEATURESCATTER_TARGET_$(subst -,_,$(TARGET_CPU)))
 VERSION      := $(shell sed -n 's/^\#define FSC_VERSION_\(MAJOR\|MINOR\|PATCH\) //p' include/featurescatter.h | paste -sd.)
 
 .PHONY: demo test build build-tests deps venv swift-tests python-tests bench bench-distributed torch-venv clean lib install

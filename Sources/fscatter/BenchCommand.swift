@@ -51,6 +51,7 @@ struct BenchCommand: ParsableCommand {
         guard shape.count == 3 else { throw ValidationError("--input must be C,H,W, got \(input)") }
         var result: [String: Any] = [
             "model": model, "batch_size": batchSize, "steps": steps, "blas_core": BLASRuntime.coreName,
+            "cpu": BLASRuntime.cpuModel(), "build_target": BuildTarget.cpu,
         ]
         if let allReduceCounts {
             result["allreduce"] = try allReduceSeconds(try ints(allReduceCounts))
@@ -65,6 +66,11 @@ struct BenchCommand: ParsableCommand {
             result["allreduce_exposed_seconds_per_step"] = communication.1 / Double(steps)
             result["seconds_per_step"] = seconds / Double(steps)
             result["images_per_second"] = Double(batchSize * steps) / seconds
+            if let flops = try nominalFlopsPerStep(shape: shape) {
+                result["model_gflop_per_step"] = flops / 1e9
+                result["achieved_gflops"] = flops * Double(steps) / seconds / 1e9
+            }
+            result["sgemm_gflops"] = referenceSGEMMGFLOPS()
         }
         result["threads"] = Parallelism.workerCount
         result["ranks"] = Ranks.communicator.size
@@ -86,6 +92,17 @@ struct BenchCommand: ParsableCommand {
             }
             return ["floats": count, "seconds": times.sorted()[times.count / 2]]
         }
+    }
+
+    /// The nominal flops of one timed step or batch (see ``forwardPassesPerStep(_:)``), or nil
+    /// where the pass count is not fixed.
+    private func nominalFlopsPerStep(shape: [Int]) throws -> Double? {
+        let passes = try attack.map { forwardPassesPerBatch(try AttackSpec(name: $0, threat: ThreatModel(epsilon: recipe.epsilon))) }
+            ?? forwardPassesPerStep(recipe.recipe)
+        guard let passes else { return nil }
+        var generator = SeededGenerator(seed: 0)
+        let network = try ModelSpec(architecture: model, inputShape: shape, classes: classes).build(using: &generator)
+        return passes * Double(batchSize) * forwardFlopsPerImage(network, inputShape: shape)
     }
 
     /// Random images in [0, 1] for the warm-up step and the timed steps, and cycling labels.

@@ -22,6 +22,8 @@ struct InfoCommand: ParsableCommand {
         }
         let facts: [(String, String)] = [
             ("version", FeatureScatterVersion.string),
+            ("cpu", BLASRuntime.cpuModel()),
+            ("build_target", BuildTarget.cpu),
             ("blas_core", BLASRuntime.coreName),
             ("blas_config", BLASRuntime.configuration),
             ("threads", String(Parallelism.workerCount)),

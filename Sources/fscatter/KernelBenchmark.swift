@@ -95,8 +95,7 @@ func convolutionKernelBenchmark(architecture: String, inputShape: [Int], batch: 
         rows.append([
             "shape": "\(shape.inChannels)→\(shape.outChannels) \(shape.size)×\(shape.size) s\(shape.stride)",
             "uses": shape.uses, "m_n_k": [shape.outChannels, columns, shape.patch],
-            "algorithm": ConvolutionAlgorithm.chosen(input: x.shape, weight: w.shape, geometry: geometry) == .winograd
-                ? "winograd" : "im2col",
+            "algorithm": ConvolutionAlgorithm.chosen(input: x.shape, weight: w.shape, geometry: geometry).name,
             "conv_forward_gflops": flops / conv[0] / 1e9, "sgemm_forward_gflops": flops / gemm[0] / 1e9,
             "conv_backward_gflops": 2 * flops / conv[1] / 1e9, "sgemm_backward_gflops": 2 * flops / gemm[1] / 1e9,
         ])

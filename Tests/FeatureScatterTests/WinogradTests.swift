@@ -61,15 +61,16 @@ final class WinogradTests: XCTestCase {
         }
     }
 
-    func testAutomaticChoiceTakesWinogradOnlyForWideStrideOneThreeByThreeLayers() {
+    func testAutomaticChoiceTakesWinogradForWideLayersAndShiftedPlanesForOtherStrideOneLayers() {
         func plan(_ c: Int, _ o: Int, kernel: Int = 3, stride: Int = 1) -> ConvolutionPlan {
             ConvolutionPlan(input: [1, c, 8, 8], weight: [o, c, kernel, kernel], groups: 1,
                             geometry: Conv2dGeometry(kernel: (kernel, kernel), stride: (stride, stride), padding: (1, 1)))
         }
-        XCTAssertTrue(plan(64, 64).uses(.automatic))
-        XCTAssertFalse(plan(3, 16).uses(.automatic))
-        XCTAssertFalse(plan(64, 128, stride: 2).uses(.automatic))
-        XCTAssertFalse(plan(64, 64, kernel: 1).uses(.automatic))
-        XCTAssertFalse(plan(64, 64).uses(.im2col))
+        XCTAssertEqual(plan(64, 64).resolved(.automatic), .winograd)
+        XCTAssertEqual(plan(3, 16).resolved(.automatic), .im2col)
+        XCTAssertEqual(plan(32, 32).resolved(.automatic), .shiftedPlanes)
+        XCTAssertEqual(plan(64, 128, stride: 2).resolved(.automatic), .im2col)
+        XCTAssertEqual(plan(64, 64, kernel: 1).resolved(.automatic), .shiftedPlanes)
+        XCTAssertEqual(plan(64, 64).resolved(.im2col), .im2col)
     }
 }

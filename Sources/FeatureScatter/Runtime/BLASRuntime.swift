@@ -39,6 +39,14 @@ public enum BLASRuntime {
         return Set(line[line.index(after: colon)...].split(separator: " ").map(String.init))
     }
 
+    /// The model name of the first CPU in /proc/cpuinfo ("unknown" if unreadable).
+    public static func cpuModel() -> String {
+        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let line = info.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
+              let colon = line.firstIndex(of: ":") else { return "unknown" }
+        return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+    }
+
     /// The `OPENBLAS_CORETYPE` an entry point should set before OpenBLAS loads: nil when the
     /// user already set one (never overridden) or when no better core is known.
     public static func coreToSelect(environment: [String: String] = ProcessInfo.processInfo.environment)

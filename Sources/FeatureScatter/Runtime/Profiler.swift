@@ -44,6 +44,7 @@ public enum Profiler {
         var gemmSeconds = 0.0
         var gemmFlops = 0.0
         var gemmCalls = 0
+        var directFlops = 0.0
     }
 
     /// Clears all timings and starts recording.
@@ -64,7 +65,7 @@ public enum Profiler {
                                                   seconds: $0.value.seconds) }
         return ProfileReport(entries: entries, wallSeconds: now() - state.started, gemmSeconds: state.gemmSeconds,
                              gemmFlops: state.gemmFlops, gemmCalls: state.gemmCalls,
-                             workers: Parallelism.workerCount)
+                             directFlops: state.directFlops, workers: Parallelism.workerCount)
     }
 
     /// Runs `body`, charging its exclusive time to `op` in `phase` when profiling.
@@ -106,6 +107,16 @@ public enum Profiler {
         lock.unlock()
     }
 
+    /// Adds the flops a `conv2d` or `matmul` call stands for, counted as a direct product
+    /// (`2·N·C_out·(C_in/g)·kh·kw·H_out·W_out`, `2·m·n·k`) whatever algorithm computes it.
+    @inline(__always)
+    static func countDirectFlops(_ flops: Double) {
+        guard enabled else { return }
+        lock.lock()
+        state.directFlops += flops
+        lock.unlock()
+    }
+
     private static func now() -> Double {
         var time = timespec()
         clock_gettime(CLOCK_MONOTONIC, &time)
@@ -131,6 +142,9 @@ public struct ProfileReport: Sendable {
     public var gemmSeconds: Double
     public var gemmFlops: Double
     public var gemmCalls: Int
+    /// The flops of the `conv2d` and `matmul` calls as direct products (a Winograd layer is
+    /// credited with more than its GEMMs do): for a forward pass, the model's nominal flops.
+    public var directFlops: Double
     /// Worker threads the kernels used.
     public var workers: Int
 

@@ -177,8 +177,11 @@ public func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor?, groups: Int =
     if let bias {
         precondition(bias.shape == [plan.outChannels], "conv2d: bias \(bias.shape) for \(plan.outChannels) channels")
     }
-    if plan.uses(algorithm) {
-        return winogradConv2d(input, weight: weight, bias: bias, plan: plan, fusingReLU: fusingReLU)
+    Profiler.countDirectFlops(2 * Double(plan.batch * plan.outChannels * plan.patch * plan.positions))
+    switch plan.resolved(algorithm) {
+    case .winograd: return winogradConv2d(input, weight: weight, bias: bias, plan: plan, fusingReLU: fusingReLU)
+    case .shiftedPlanes: return shiftedPlaneConv2d(input, weight: weight, bias: bias, plan: plan, fusingReLU: fusingReLU)
+    case .automatic, .im2col: break
     }
     let (p, outPerImage) = (plan.positions, plan.outChannels * plan.positions)
     let inPerImage = plan.inChannels * plan.height * plan.width
@@ -222,7 +225,7 @@ private func addBias(_ bias: Float, relu: Bool, to row: UnsafeMutablePointer<Flo
 /// `target[j] = source[j]` where `mask[j] > 0`, else 0 (the ReLU adjoint, with `mask` the
 /// ReLU's output), or a plain copy without a mask; returns the sum of what was written.
 @inline(__always)
-private func gatherRow(_ source: UnsafePointer<Float>, mask: UnsafePointer<Float>?, count: Int,
+func gatherRow(_ source: UnsafePointer<Float>, mask: UnsafePointer<Float>?, count: Int,
                        into target: UnsafeMutablePointer<Float>) -> Float {
     var lanes = SIMD8<Float>()
     var j = 0
@@ -271,7 +274,13 @@ public func conv2dBackward(_ outputGradient: Tensor, input: Tensor, weight: Tens
         precondition(reluOutput.shape == outputGradient.shape,
                      "conv2dBackward: ReLU output \(reluOutput.shape) for gradient \(outputGradient.shape)")
     }
-    if (needInput || needWeight) && plan.uses(algorithm) {
+    let resolved = plan.resolved(algorithm)
+    if resolved == .shiftedPlanes {
+        return shiftedPlaneConv2dBackward(outputGradient, input: input, weight: weight, plan: plan,
+                                          reluOutput: reluOutput, needInput: needInput, needWeight: needWeight,
+                                          needBias: needBias)
+    }
+    if (needInput || needWeight) && resolved == .winograd {
         // The input gradient is the forward convolution of the (masked) output gradient with the
         // flipped, transposed filters; the weight gradient is the transposed algorithm F(3×3, 2×2).
         let gradient = reluOutput.map { output in outputGradient.zipped(with: output) { d, y in y > 0 ? d : 0 } }
@@ -347,16 +356,21 @@ public func conv2dBackward(_ outputGradient: Tensor, input: Tensor, weight: Tens
 }
 
 extension ConvolutionPlan {
-    /// Whether `algorithm` means Winograd for this convolution (trapping if it was asked for
-    /// where it does not apply).
-    func uses(_ algorithm: ConvolutionAlgorithm) -> Bool {
+    /// The algorithm `algorithm` means for this convolution: never `.automatic` (trapping if
+    /// Winograd or shifted planes were asked for where they do not apply).
+    func resolved(_ algorithm: ConvolutionAlgorithm) -> ConvolutionAlgorithm {
         switch algorithm {
-        case .automatic: return Winograd.applies(to: self)
-        case .im2col: return false
+        case .automatic:
+            if Winograd.applies(to: self) { return .winograd }
+            return ShiftedPlanes.applies(to: self) ? .shiftedPlanes : .im2col
+        case .im2col: return .im2col
         case .winograd:
             precondition(Winograd.isSupported(self),
                          "conv2d: Winograd needs 3×3, stride 1, dilation 1, padding ≤ 2, one group")
-            return true
+            return .winograd
+        case .shiftedPlanes:
+            precondition(ShiftedPlanes.isSupported(self), "conv2d: shifted planes need stride 1, dilation 1, one group")
+            return .shiftedPlanes
         }
     }
 }
@@ -417,7 +431,7 @@ private func winogradWeightGradient(_ gradient: Tensor, input: Tensor, weight: T
 }
 
 /// A buffer of `count` zeros; the caller deallocates it.
-private func zeroedBuffer(_ count: Int) -> UnsafeMutableBufferPointer<Float> {
+func zeroedBuffer(_ count: Int) -> UnsafeMutableBufferPointer<Float> {
     let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
     buffer.initialize(repeating: 0)
     return buffer
@@ -469,7 +483,7 @@ private func channelSums(_ gradient: Tensor, plan: ConvolutionPlan) -> [Float] {
     return sumOfWorkers(perWorker, workers: workers)
 }
 
-private func sumOfWorkers(_ perWorker: UnsafeMutableBufferPointer<Float>, workers: Int) -> [Float] {
+func sumOfWorkers(_ perWorker: UnsafeMutableBufferPointer<Float>, workers: Int) -> [Float] {
     let size = perWorker.count / workers
     var total = [Float](perWorker[0..<size])
     for worker in 1..<workers {

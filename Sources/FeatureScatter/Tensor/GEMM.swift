@@ -37,6 +37,7 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
     let kb = transposeB ? b.shape[1] : b.shape[0]
     let n = transposeB ? b.shape[0] : b.shape[1]
     precondition(k == kb, "matmul: inner dimensions differ, \(a.shape) and \(b.shape)")
+    Profiler.countDirectFlops(2 * Double(m) * Double(n) * Double(k))
     var out = [Float](repeating: 0, count: m * n)
     guard k > 0, m > 0, n > 0 else { return Tensor(shape: [m, n], scalars: out) }
     let (lda, ldb) = (a.shape[1], b.shape[1])

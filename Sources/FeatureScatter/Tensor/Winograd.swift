@@ -2,18 +2,31 @@
 
 /// How `conv2d` and `conv2dBackward` compute a convolution.
 public enum ConvolutionAlgorithm: Sendable {
-    /// Winograd F(2×2, 3×3) where it applies and pays (``Winograd/applies(to:)``), else im2col.
+    /// Winograd F(2×2, 3×3) where it applies and pays (``Winograd/applies(to:)``), else shifted
+    /// planes where they apply (``ShiftedPlanes/applies(to:)``), else im2col.
     case automatic
     /// im2col + SGEMM, one image per GEMM.
     case im2col
     /// Winograd F(2×2, 3×3); only for 3×3, stride 1, dilation 1, padding ≤ 2, one group.
     case winograd
+    /// `kh` GEMMs over shifted copies of the input planes; only for stride 1, dilation 1, one group.
+    case shiftedPlanes
+
+    /// `im2col`, `winograd`, `shifted-planes` or `automatic`.
+    public var name: String {
+        switch self {
+        case .automatic: return "automatic"
+        case .im2col: return "im2col"
+        case .winograd: return "winograd"
+        case .shiftedPlanes: return "shifted-planes"
+        }
+    }
 
     /// The algorithm `automatic` runs for input `[N, C, H, W]` and weights `[O, C/g, kh, kw]`.
     public static func chosen(input: [Int], weight: [Int], groups: Int = 1, geometry: Conv2dGeometry)
         -> ConvolutionAlgorithm {
         let plan = ConvolutionPlan(input: input, weight: weight, groups: groups, geometry: geometry)
-        return Winograd.applies(to: plan) ? .winograd : .im2col
+        return plan.resolved(.automatic)
     }
 }
 
