@@ -3,8 +3,12 @@
 
 Prints one table and writes bench/results.json:
 - images/s of a full training step (perturbation, forward, backward, SGD) for standard, madry (PGD-7)
-  and feature-scattering training on SmallCNN (b128, 1x28x28) and WRN-16-4 (b64, 3x32x32);
-- PGD-20 evaluation images/s (attack + prediction) on SmallCNN;
+  and feature-scattering training on SmallCNN (b128, 1x28x28) and WRN-16-4 (b64, 3x32x32), and feature
+  scattering on SmallCNN at b512 (one 512x512 OT problem, the global-OT case of a multi-rank run);
+- PGD-20 and APGD-CE (100 iterations) evaluation images/s (attack + prediction) on SmallCNN;
+- our achieved GFLOP/s (the step's nominal flops over its time) and its share of a large SGEMM on the same
+  workers: how close the step runs to its FLOP floor;
+- the CPU model and vector features, the OpenBLAS core and the target our loops were compiled for;
 - peak resident memory of each run (each case runs in its own process);
 - the 3x3 convolutions of WRN-16-4 at b64 against plain SGEMMs of the same shapes (single thread; a layer
   computed by Winograd does fewer flops than it is credited with, so it can exceed 1.0);
@@ -46,15 +50,40 @@ MODELS = {
     "wrn": ("WRN-16-4 b64 3x32x32", "wrn-16-4", (3, 32, 32), 64),
 }
 CASES = [
-    # model key, method (training) or attack (evaluation), label
-    ("smallcnn", "standard", "standard"),
-    ("smallcnn", "madry", "madry PGD-7"),
-    ("smallcnn", "feature-scattering", "feature scattering"),
-    ("smallcnn", "pgd20", "PGD-20 evaluation"),
-    ("wrn", "standard", "standard"),
-    ("wrn", "madry", "madry PGD-7"),
-    ("wrn", "feature-scattering", "feature scattering"),
+    # model key, method (training) or attack (evaluation), label, batch (None: the model's)
+    ("smallcnn", "standard", "standard", None),
+    ("smallcnn", "madry", "madry PGD-7", None),
+    ("smallcnn", "feature-scattering", "feature scattering", None),
+    # One OT problem over 512 rows: the global-OT case of a 4-rank run with 128 rows per rank.
+    ("smallcnn", "feature-scattering", "feature scattering", 512),
+    ("smallcnn", "pgd20", "PGD-20 evaluation", None),
+    ("smallcnn", "apgd-ce", "APGD-CE evaluation", None),
+    ("wrn", "standard", "standard", None),
+    ("wrn", "madry", "madry PGD-7", None),
+    ("wrn", "feature-scattering", "feature scattering", None),
 ]
+# The CPU features that decide which kernels run (ours, OpenBLAS's and PyTorch's).
+CPU_FEATURES = ("avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16", "amx_tile")
+
+
+def cpu_description():
+    """The CPU model and the vector features of /proc/cpuinfo that matter here."""
+    model, flags = "unknown", set()
+    try:
+        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name" and model == "unknown":
+                model = value.strip()
+            elif key.strip() == "flags" and not flags:
+                flags = set(value.split())
+    except OSError:
+        pass
+    return model, [flag for flag in CPU_FEATURES if flag in flags]
+
+
+def is_attack(case):
+    """Whether `case` names an evaluation attack (else a training method)."""
+    return case.startswith("pgd") or case.startswith("apgd")
 
 
 def measured(args):
@@ -79,12 +108,12 @@ def measured(args):
     return out, usage.ru_maxrss / 1024
 
 
-def ours(binary, model_key, case, steps, threads):
+def ours(binary, model_key, case, batch, steps, threads):
     """The JSON of `fscatter bench` for one case, and its peak MiB."""
-    _, model, shape, batch = MODELS[model_key]
+    _, model, shape, _ = MODELS[model_key]
     args = [binary, "bench", "--model", model, "--input", ",".join(map(str, shape)), "--batch-size", str(batch),
             "--steps", str(steps), "--threads", str(threads), "--eps", str(EPSILON)]
-    args += ["--attack", case] if case.startswith("pgd") else ["--method", case]
+    args += ["--attack", case] if is_attack(case) else ["--method", case]
     out, peak = measured(args)
     return json.loads(out), peak
 
@@ -103,10 +132,10 @@ def torch_version(python):
     return probe.stdout.strip() if probe.returncode == 0 else None
 
 
-def theirs(python, model_key, case, steps, threads):
+def theirs(python, model_key, case, batch, steps, threads):
     """images/s and peak MiB of the same case in PyTorch, in its own process."""
     out, peak = measured([python, __file__, "--torch-worker", model_key, case, "--steps", str(steps),
-                          "--threads", str(threads)])
+                          "--threads", str(threads), "--batch", str(batch)])
     return json.loads(out)["images_per_second"], peak
 
 
@@ -147,13 +176,13 @@ def torch_model(torch, name, channels):
     return nn.Sequential(*layers)
 
 
-def torch_worker(model_key, case, steps, threads):
+def torch_worker(model_key, case, batch, steps, threads):
     """Times `steps` batches of one case after one warm-up batch; prints JSON."""
     import torch
     import torch.nn.functional as F
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    _, model_name, shape, batch = MODELS[model_key]
+    _, model_name, shape, _ = MODELS[model_key]
     net = torch_model(torch, model_name, shape[0])
     opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9, weight_decay=2e-4)
     images = torch.rand(steps + 1, batch, *shape)
@@ -217,12 +246,64 @@ def torch_worker(model_key, case, steps, threads):
         smoothed_cross_entropy(net(x), labels, smoothing).backward()
         opt.step()
 
+    def apgd_checkpoints(n):
+        p = [0, 0.22]
+        while p[-1] < 1:
+            p.append(p[-1] + max(p[-1] - p[-2] - 0.03, 0.06))
+        marks = []
+        for value in p[1:]:
+            w = math.ceil(value * n - 1e-9)
+            if (not marks or w > marks[-1]) and w < n:
+                marks.append(w)
+        return set(marks)
+
+    def apgd_ce(x, y, steps=100, rho=0.75, momentum=0.75):
+        """APGD-CE (Croce & Hein 2020, Alg. 1) as fscatter runs it: step 2 eps halved at the checkpoints,
+        restarts from the best point, per-image state."""
+        net.eval()
+        low, high = (x - EPSILON).clamp(min=0), (x + EPSILON).clamp(max=1)
+
+        def project(z):
+            return torch.max(torch.min(z, high), low)
+
+        def loss_and_gradient(z):
+            z = z.detach().requires_grad_(True)
+            losses = F.cross_entropy(net(z), y, reduction="none")
+            gradient, = torch.autograd.grad(losses.sum(), z)
+            return losses.detach(), gradient
+
+        with torch.no_grad():
+            net(x)
+        marks = apgd_checkpoints(steps)
+        eta = torch.full((x.shape[0], 1, 1, 1), 2 * EPSILON)
+        current = project(x + torch.empty_like(x).uniform_(-EPSILON, EPSILON))
+        previous = current
+        loss, gradient = loss_and_gradient(current)
+        best_loss, best = loss.clone(), current.clone()
+        increases, reduced, best_at_mark, last_mark = torch.zeros_like(loss), torch.ones_like(loss).bool(), loss, 0
+        for k in range(steps):
+            z = project(current + eta * gradient.sign())
+            weight = momentum if k > 0 else 1.0
+            previous, current = current, project(current + weight * (z - current) + (1 - weight) * (current - previous))
+            new_loss, gradient = loss_and_gradient(current)
+            increases += (new_loss > loss).float()
+            loss = new_loss
+            better = loss > best_loss
+            best[better], best_loss = current[better], torch.where(better, loss, best_loss)
+            if k + 1 in marks:
+                halve = (increases < rho * (k + 1 - last_mark)) | (~reduced & (best_loss <= best_at_mark))
+                eta[halve] /= 2
+                current[halve] = best[halve]
+                reduced, best_at_mark, last_mark = halve, best_loss.clone(), k + 1
+                increases.zero_()
+        return best
+
     def evaluate(x):
-        x_adv = pgd(x, labels, int(case[3:]), EPSILON / 4)
+        x_adv = apgd_ce(x, labels) if case == "apgd-ce" else pgd(x, labels, int(case[3:]), EPSILON / 4)
         with torch.no_grad():
             net(x_adv)
 
-    work = evaluate if case.startswith("pgd") else train_step
+    work = evaluate if is_attack(case) else train_step
     work(images[0])
     start = time.perf_counter()
     for i in range(1, steps + 1):
@@ -247,44 +328,59 @@ def main():
                         help="the interpreter that runs the PyTorch side (default: $TORCH_PYTHON, else this one)")
     parser.add_argument("--out", default=str(REPO / "bench" / "results.json"))
     parser.add_argument("--torch-worker", nargs=2, metavar=("MODEL", "CASE"), help=argparse.SUPPRESS)
+    parser.add_argument("--batch", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.torch_worker:
-        torch_worker(*args.torch_worker, args.steps, args.threads)
+        torch_worker(*args.torch_worker, args.batch or MODELS[args.torch_worker[0]][3], args.steps, args.threads)
         return
     version = torch_version(args.torch_python)
+    model, features = cpu_description()
     print(f"FeatureScatter vs PyTorch: {args.threads} thread(s), median of {args.repeat} alternating runs, "
           f"PyTorch {version or 'not installed (n/a)'}")
+    print(f"CPU {model} ({os.cpu_count()} logical), features: {' '.join(features) or 'none of ' + ' '.join(CPU_FEATURES)}")
     header = (f"{'case':<36} {'ours img/s':>11} {'(min-max)':>13} {'torch img/s':>12} {'(min-max)':>13} "
-              f"{'ratio':>6} {'ours MiB':>9} {'torch MiB':>10}")
+              f"{'ratio':>6} {'GFLOP/s':>8} {'of SGEMM':>9} {'ours MiB':>9} {'torch MiB':>10}")
     print(header)
     print("-" * len(header))
     rows = []
-    for model_key, case, label in CASES:
-        steps = args.steps if model_key == "smallcnn" else max(2, args.steps // 5)
-        mine, peers, mine_peaks, peer_peaks = [], [], [], []
+    for model_key, case, label, batch in CASES:
+        batch = batch or MODELS[model_key][3]
+        steps = args.steps if model_key == "smallcnn" and case != "apgd-ce" else max(2, args.steps // 5)
+        if batch > MODELS[model_key][3]:
+            steps = max(2, steps * MODELS[model_key][3] // batch)
+        mine, peers, mine_peaks, peer_peaks, achieved, sgemm = [], [], [], [], [], []
         for _ in range(args.repeat):
-            report, peak = ours(args.fscatter, model_key, case, steps, args.threads)
+            report, peak = ours(args.fscatter, model_key, case, batch, steps, args.threads)
             mine.append(report["images_per_second"])
             mine_peaks.append(peak)
-            core = report["blas_core"]
+            sgemm.append(report["sgemm_gflops"])
+            if "achieved_gflops" in report:
+                achieved.append(report["achieved_gflops"])
+            core, build = report["blas_core"], report["build_target"]
             if version:
-                rate, peak = theirs(args.torch_python, model_key, case, steps, args.threads)
+                rate, peak = theirs(args.torch_python, model_key, case, batch, steps, args.threads)
                 peers.append(rate)
                 peer_peaks.append(peak)
-        name = f"{MODELS[model_key][0].split()[0]} {label} b{MODELS[model_key][3]}"
+        name = f"{MODELS[model_key][0].split()[0]} {label} b{batch}"
         ours_median = statistics.median(mine)
         peer_median = statistics.median(peers) if peers else None
         ratio = ours_median / peer_median if peer_median else None
+        flops = statistics.median(achieved) if achieved else None
+        floor_share = flops / statistics.median(sgemm) if flops else None
         print(f"{name:<36} {ours_median:>11.1f} {spread(mine):>13} "
               f"{f'{peer_median:.1f}' if peer_median else 'n/a':>12} {spread(peers):>13} "
-              f"{f'{ratio:.2f}' if ratio else 'n/a':>6} {max(mine_peaks):>9.0f} "
+              f"{f'{ratio:.2f}' if ratio else 'n/a':>6} {f'{flops:.1f}' if flops else 'n/a':>8} "
+              f"{f'{floor_share:.2f}' if floor_share else 'n/a':>9} {max(mine_peaks):>9.0f} "
               f"{f'{max(peer_peaks):.0f}' if peer_peaks else 'n/a':>10}")
-        rows.append({"case": name, "model": MODELS[model_key][1], "method": case, "batch": MODELS[model_key][3],
+        rows.append({"case": name, "model": MODELS[model_key][1], "method": case, "batch": batch,
                      "steps": steps, "ours_images_per_second": ours_median, "torch_images_per_second": peer_median,
                      "ratio": ratio, "ours_samples": mine, "torch_samples": peers,
+                     "achieved_gflops": flops, "sgemm_gflops": statistics.median(sgemm), "share_of_sgemm": floor_share,
                      "ours_peak_mib": max(mine_peaks), "torch_peak_mib": max(peer_peaks) if peer_peaks else None})
     conv = kernels(args.fscatter, 2)
-    print(f"OpenBLAS core {core}")
+    print(f"OpenBLAS core {core}, our loops built for {build}; GFLOP/s: the step's nominal flops (forward = 1, "
+          f"input-only backward = 1, full backward = 2 passes) per second; of SGEMM: that over a 1024^3 SGEMM on "
+          f"the same {args.threads} worker(s) (the FLOP floor's share)")
     print()
     print(f"{'WRN-16-4 b64 3x3 conv, 1 thread, GFLOP/s':<46} {'conv fwd':>9} {'SGEMM fwd':>10} {'ratio':>6} "
           f"{'conv bwd':>9} {'SGEMM bwd':>10} {'ratio':>6}")
@@ -296,8 +392,8 @@ def main():
             mine, blas = row[f"conv_{phase}_gflops"], row[f"sgemm_{phase}_gflops"]
             cells.append(f"{mine:>9.1f} {blas:>10.1f} {mine / blas:>6.2f}")
         print(f"{name:<46} {' '.join(cells)}")
-    results = {"threads": args.threads, "repeat": args.repeat, "blas_core": core, "torch": version, "cases": rows,
-               "wrn_3x3_kernels": conv}
+    results = {"threads": args.threads, "repeat": args.repeat, "cpu": model, "cpu_features": features,
+               "blas_core": core, "build_target": build, "torch": version, "cases": rows, "wrn_3x3_kernels": conv}
     pathlib.Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
     print(f"written {os.path.relpath(args.out)}")
     return results
