@@ -15,7 +15,7 @@ TORCH_VENV   := .venv-torch
 RELEASE_BIN  := .build/release
 DEB_PACKAGES := libopenblas-dev zlib1g-dev dataset-fashion-mnist libonnx-dev libprotobuf-dev protobuf-compiler \
                 libonnx-testdata libopenmpi-dev openmpi-bin
-TEST_PACKAGES := valgrind pkg-config binutils iproute2
+TEST_PACKAGES := valgrind pkg-config binutils iproute2 g++
 PY_PACKAGES  := numpy pot pytest matplotlib onnx onnxruntime mpi4py
 DEMO_DIR     ?= runs/demo
 PREFIX       ?= /usr/local
@@ -93,7 +93,7 @@ lib: deps
 
 install: lib
 	install -d $(PREFIX)/include $(PREFIX)/lib/pkgconfig
-	install -m 644 include/featurescatter.h $(PREFIX)/include/
+	install -m 644 include/featurescatter.h bindings/cpp/featurescatter.hpp $(PREFIX)/include/
 	install -m 755 $(LIBRARY) $(MPI_LIBRARY) $(PREFIX)/lib/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' bindings/c/featurescatter.pc.in \
 		> $(PREFIX)/lib/pkgconfig/featurescatter.pc
@@ -102,7 +102,7 @@ install: lib
 ## need only one release build of the package besides the library's.
 python-tests: build-tests lib venv
 	FSCATTER=$(RELEASE_BIN)/fscatter FEATURESCATTER_LIBRARY=$(CURDIR)/$(LIBRARY) PYTHONPATH=bindings/python \
-		$(VENV_PYTHON) -m pytest -q Tests/python
+		$(VENV_PYTHON) -m pytest -q -rs Tests/python
 
 ## Every suite: Swift unit tests (release build, numeric code) and the Python tests.
 test: swift-tests python-tests

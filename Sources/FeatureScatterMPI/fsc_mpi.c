@@ -50,6 +50,11 @@ int fsc_mpi_finalize(void) {
 int64_t fsc_mpi_world(void) { return (int64_t)MPI_Comm_c2f(MPI_COMM_WORLD); }
 
 int fsc_mpi_comm_dup(int64_t handle, void **comm) {
+    /* Open MPI aborts the process on MPI_Comm_f2c before MPI_Init or after MPI_Finalize. */
+    int initialized = 0, finalized = 0;
+    MPI_Initialized(&initialized);
+    MPI_Finalized(&finalized);
+    if (!initialized || finalized) return FSC_MPI_NOT_INITIALIZED;
     MPI_Comm *copy = malloc(sizeof(MPI_Comm));
     if (!copy) return MPI_ERR_NO_MEM;
     int status = MPI_Comm_dup(MPI_Comm_f2c((MPI_Fint)handle), copy);
@@ -162,6 +167,8 @@ void fsc_mpi_error_string(int code, char *buffer, int capacity) {
         snprintf(buffer, (size_t)capacity, "timed out (a rank may have died or stalled)");
     } else if (code == FSC_MPI_TOO_LARGE) {
         snprintf(buffer, (size_t)capacity, "message larger than 2^31 elements");
+    } else if (code == FSC_MPI_NOT_INITIALIZED) {
+        snprintf(buffer, (size_t)capacity, "MPI is not initialised (or already finalised): call MPI_Init first");
     } else {
         char text[MPI_MAX_ERROR_STRING];
         int length = 0;

@@ -60,6 +60,8 @@ static void test_free_null_is_a_no_op(void) {
     int32_t rank = -1;
     EXPECT_STATUS(fsc_communicator_info(NULL, &rank, NULL), FSC_ERR_INVALID_ARGUMENT, "communicator");
     EXPECT_STATUS(fsc_communicator_from_mpi(0, NULL), FSC_ERR_INVALID_ARGUMENT, "communicator");
+    fsc_communicator *no_mpi = NULL;
+    EXPECT_STATUS(fsc_communicator_from_mpi(0, &no_mpi), FSC_ERR_IO, "MPI");
 }
 
 static void test_models(void) {

@@ -19,6 +19,7 @@
 
 #define FSC_MPI_TIMEOUT (-2)
 #define FSC_MPI_TOO_LARGE (-3)
+#define FSC_MPI_NOT_INITIALIZED (-4)
 
 /* Initialises MPI (thread level MPI_THREAD_SERIALIZED) unless the host already has.
    [out] initialized_here: 1 when this call initialised MPI (fsc_mpi_finalize then ends it). */
@@ -29,7 +30,8 @@ int fsc_mpi_finalize(void);
 int64_t fsc_mpi_world(void);
 
 /* A duplicate of the communicator with Fortran handle `handle` (so our traffic never mixes
-   with the host's). [out] comm: free with fsc_mpi_comm_free. */
+   with the host's). [out] comm: free with fsc_mpi_comm_free. FSC_MPI_NOT_INITIALIZED before
+   MPI_Init or after MPI_Finalize (where Open MPI would abort the process). */
 int fsc_mpi_comm_dup(int64_t handle, void **comm);
 void fsc_mpi_comm_free(void *comm);
 int fsc_mpi_rank_size(void *comm, int *rank, int *size);
