@@ -5,6 +5,7 @@
 #   make bench   benchmark tables (bench/run); with PyTorch columns after `make torch-venv`
 #   make bench-distributed   2 ranks vs 1 process, all-reduce cost, scaling model (docs/distributed.md)
 #   make lib     libfeaturescatter.so (static Swift runtime, only fsc_* exported)
+#   make wheel   dist/featurescatter-*.whl, the Python package with the library inside
 #   make install PREFIX=/usr/local   header, library and featurescatter.pc
 
 SWIFT        ?= swift
@@ -21,6 +22,7 @@ DEMO_DIR     ?= runs/demo
 PREFIX       ?= /usr/local
 LIB_BUILD    := .build-lib
 LIBRARY      := $(LIB_BUILD)/release/libfeaturescatter.so
+WHEEL_BUILD  := .build-wheel
 MPI_LIBRARY  := $(LIB_BUILD)/release/libFeatureScatterMPI.so
 # The engine's own loops (SIMD transforms, im2col, batch norm, exp) for the build machine's vector
 # instructions: NATIVE=avx512 (AVX-512 F/CD/BW/DQ/VL, as skylake-avx512: Intel Skylake-SP on, AMD Zen 4
@@ -34,7 +36,7 @@ TARGET_CPU   := $(if $(filter avx512,$(NATIVE)),skylake-avx512,$(if $(filter avx
 CPU_FLAGS    := $(if $(TARGET_CPU),-Xswiftc -target-cpu -Xswiftc $(TARGET_CPU) -Xswiftc -DFEATURESCATTER_TARGET_$(subst -,_,$(TARGET_CPU)))
 VERSION      := $(shell sed -n 's/^\#define FSC_VERSION_\(MAJOR\|MINOR\|PATCH\) //p' include/featurescatter.h | paste -sd.)
 
-.PHONY: demo test build build-tests deps venv swift-tests python-tests bench bench-distributed torch-venv clean lib install
+.PHONY: demo test build build-tests deps venv swift-tests python-tests bench bench-distributed torch-venv clean lib install wheel
 
 ## Installs the Debian packages the build and the demo need, when missing (as root, or via sudo).
 deps:
@@ -98,9 +100,18 @@ install: lib
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' bindings/c/featurescatter.pc.in \
 		> $(PREFIX)/lib/pkgconfig/featurescatter.pc
 
+## dist/featurescatter-*.whl: the Python package with libfeaturescatter.so (static Swift runtime) and the
+## MPI shim inside, built from a copy of bindings/python so the source tree stays clean.
+wheel: lib venv
+	rm -rf $(WHEEL_BUILD) dist/featurescatter-*.whl
+	mkdir -p $(WHEEL_BUILD) dist
+	cp -r bindings/python/. $(WHEEL_BUILD)/
+	cp $(LIBRARY) $(MPI_LIBRARY) $(WHEEL_BUILD)/featurescatter/
+	$(VENV_PYTHON) -m pip wheel -q --no-deps -w dist $(WHEEL_BUILD)
+
 ## The test build (-enable-testing) also provides the fscatter the Python tests drive, so the suites
 ## need only one release build of the package besides the library's.
-python-tests: build-tests lib venv
+python-tests: build-tests lib venv wheel
 	FSCATTER=$(RELEASE_BIN)/fscatter FEATURESCATTER_LIBRARY=$(CURDIR)/$(LIBRARY) PYTHONPATH=bindings/python \
 		$(VENV_PYTHON) -m pytest -q -rs Tests/python
 
@@ -115,4 +126,4 @@ bench-distributed: build venv
 	$(VENV_PYTHON) bench/distributed.py
 
 clean:
-	rm -rf .build $(LIB_BUILD) $(VENV) runs
+	rm -rf .build $(LIB_BUILD) $(WHEEL_BUILD) dist $(VENV) runs
