@@ -11,8 +11,8 @@ struct ImportCommand: ParsableCommand {
     @Option(help: "ONNX model to import.")
     var onnx: String
 
-    @Option(name: .customLong("max-tensor-elements"), help: "Refuse tensors larger than this many elements.")
-    var maxTensorElements = ONNXImportOptions().limits.maxTensorElements
+    @Option(name: .customLong("max-elements"), help: "Refuse models whose initializers hold more elements in total (default: half the machine's memory as float32).")
+    var maxElements = ONNXLimits.machineElements
 
     @Flag(help: "Print the summary as JSON.")
     var json = false
@@ -28,7 +28,7 @@ struct ImportCommand: ParsableCommand {
 
     func run() throws {
         var options = ONNXImportOptions()
-        options.limits.maxTensorElements = maxTensorElements
+        options.limits.maxTotalElements = maxElements
         let graph = try importONNX(contentsOf: onnx, options: options)
         if let input, let output {
             let x = try readNPY(path: input)

@@ -171,3 +171,40 @@ def test_train_init_onnx_then_export_matches_onnxruntime(fscatter, tmp_path):
                 "--out", tmp_path / "never", check=False)
     assert wrong.returncode != 0 and "12" in wrong.stderr and "28" in wrong.stderr, wrong.stderr
     assert not (tmp_path / "never" / "checkpoint.fsc").exists()
+
+
+def test_import_accepts_a_tensor_as_large_as_vgg11s_classifier_weight(fscatter, tmp_path):
+    # torchvision's VGG-11 classifier: a 4096x25088 Gemm weight, 102.8 M elements (above the old 2^26 cap).
+    rng = np.random.default_rng(0)
+    weight = rng.standard_normal((4096, 25088), dtype=np.float32) * np.float32(0.01)
+    graph = helper.make_graph([helper.make_node("Gemm", ["x", "w"], ["y"], transB=1)], "vgg11_classifier",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 25088])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4096])],
+                              [numpy_helper.from_array(weight, "w")])
+    path = tmp_path / "vgg_classifier.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    del weight
+    x = rng.random((1, 25088), dtype=np.float32)
+    np.save(tmp_path / "x.npy", x)
+    run(fscatter, "import", "--onnx", path, "--input", tmp_path / "x.npy", "--output", tmp_path / "y.npy")
+    np.testing.assert_allclose(np.load(tmp_path / "y.npy"), ort_run(path, x), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("dims, message", [([1 << 20, 1 << 20], "bytes of data"),
+                                           ([1 << 31, 1 << 31, 1 << 31], "overflows")])
+def test_import_refuses_a_tensor_that_claims_more_than_it_holds(fscatter, tmp_path, dims, message):
+    lying = TensorProto(name="w", data_type=TensorProto.FLOAT, dims=dims, raw_data=b"\0\0\0\0")
+    graph = helper.make_graph([helper.make_node("Add", ["x", "w"], ["y"])], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1])], [lying])
+    path = tmp_path / "lying.onnx"
+    path.write_bytes(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]).SerializeToString())
+    result = run(fscatter, "import", "--onnx", path, check=False)
+    assert result.returncode not in (0, -4, -6, -9, -11) and "ONNX error" in result.stderr, result.stderr
+    assert message in result.stderr and '"w"' in result.stderr, result.stderr
+
+
+def test_import_refuses_initializers_beyond_the_memory_limit(fscatter, tmp_path):
+    residual_cnn(tmp_path / "cnn.onnx")
+    result = run(fscatter, "import", "--onnx", tmp_path / "cnn.onnx", "--max-elements", "100", check=False)
+    assert result.returncode != 0 and "more than the 100" in result.stderr, result.stderr

@@ -6,8 +6,11 @@ import Foundation
 public struct ONNXImportOptions: Sendable {
     /// Memory bounds applied while reading tensors.
     public var limits = ONNXLimits()
-    /// Run the graph once on zeros (symbolic dimensions = 1) to catch shape errors at import.
+    /// Run the graph once on zeros (symbolic dimensions = 1) to catch shape errors at import
+    /// (skipped when the inputs hold more than ``maxProbeElements`` values together).
     public var validateByRunning = true
+    /// The largest input the validation run allocates (2^24 floats, 64 MiB).
+    public static let maxProbeElements = 1 << 24
     public init() {}
 }
 
@@ -98,12 +101,16 @@ public func importONNX(_ model: ONNXModel, options: ONNXImportOptions = ONNXImpo
     let module = GraphModule(inputs: inputs, outputs: model.outputs, opset: opset, nodes: nodes,
                              metadata: model.metadata, parameters: parameters, buffers: buffers, constants: constants)
     if options.validateByRunning, !inputs.isEmpty, inputs.allSatisfy({ $0.shape != nil && [1, 11].contains($0.elementType) }) {
-        let probes = inputs.map { info -> Variable in
-            let shape = info.shape!.map { $0 ?? 1 }
-            return Variable(constant: Tensor.zeros(shape))
+        let sizes = inputs.map { info in
+            info.shape!.reduce(1) { total, d in
+                let (product, overflow) = total.multipliedReportingOverflow(by: d ?? 1)
+                return overflow ? Int.max : product
+            }
         }
-        let count = inputs.map { $0.shape!.map { $0 ?? 1 }.reduce(1, *) }.reduce(0, +)
-        if count <= options.limits.maxTensorElements { _ = try module.run(probes) }
+        if sizes.allSatisfy({ $0 <= ONNXImportOptions.maxProbeElements }),
+           sizes.reduce(0, +) <= ONNXImportOptions.maxProbeElements {
+            _ = try module.run(inputs.map { Variable(constant: Tensor.zeros($0.shape!.map { $0 ?? 1 })) })
+        }
     }
     return module
 }

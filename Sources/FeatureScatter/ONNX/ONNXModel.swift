@@ -7,14 +7,23 @@ import CONNX
 import Foundation
 
 /// Limits that keep a hostile or corrupt model from exhausting memory.
+///
+/// No tensor is decoded before its declared size has been checked against the bytes the file
+/// actually holds for it (raw data, typed fields or external data), so a tensor that claims more
+/// than it carries is refused before anything is allocated, whatever its size. What remains is the
+/// machine: the initializers together may not need more memory than it has.
 public struct ONNXLimits: Sendable {
-    /// The largest tensor accepted, in elements (default 2^26 = 256 MiB of float32).
-    public var maxTensorElements: Int = 1 << 26
-    /// The largest total of initializer elements (default 2^28 = 1 GiB of float32).
-    public var maxTotalElements: Int = 1 << 28
+    /// The largest total of initializer elements, decoded as float32 or int64 (default: an eighth of
+    /// the machine's physical memory in elements, i.e. half of it as float32; 3 GiB on a 24 GiB machine).
+    public var maxTotalElements: Int = ONNXLimits.machineElements
     /// The largest rank accepted.
     public var maxRank: Int = 8
     public init() {}
+
+    /// An eighth of the physical memory, in elements.
+    public static var machineElements: Int {
+        Int(clamping: ProcessInfo.processInfo.physicalMemory / 8)
+    }
 }
 
 /// ONNX element types (TensorProto.DataType) the engine knows.
@@ -149,7 +158,8 @@ struct ONNXModelReader {
             let tensor = try ONNXTensorDecoder.decode(connx_graph_initializer(model, i), folder: folder, limits: limits)
             total += tensor.count
             guard total <= limits.maxTotalElements else {
-                throw FSCError.onnx("initializers exceed \(limits.maxTotalElements) elements in total")
+                throw FSCError.onnx("the initializers hold more than the \(limits.maxTotalElements) elements in total " +
+                                    "that this machine's memory allows (ONNXLimits.maxTotalElements)")
             }
             initializers.append(tensor)
         }

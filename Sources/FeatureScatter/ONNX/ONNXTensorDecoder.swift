@@ -1,5 +1,5 @@
-// ONNXTensorDecoder.swift — TensorProto values to Swift arrays, with size limits and safe
-// external data (only files inside the model's folder).
+// ONNXTensorDecoder.swift — TensorProto values to Swift arrays: sizes checked against the bytes
+// present before anything is allocated, and safe external data (only files inside the model's folder).
 
 import CONNX
 import Foundation
@@ -20,14 +20,13 @@ enum ONNXTensorDecoder {
         for axis in 0..<rank {
             let d = connx_tensor_dim(handle, axis)
             guard d >= 0 else { throw FSCError.onnx("\(label) has negative dimension \(d)") }
-            guard d <= Int64(limits.maxTensorElements) else {
-                throw FSCError.onnx("\(label) has dimension \(d) over the limit of \(limits.maxTensorElements) elements")
-            }
             shape.append(Int(d))
-            count *= Int(d)
-            guard count <= limits.maxTensorElements else {
-                throw FSCError.onnx("\(label) has more than \(limits.maxTensorElements) elements (limit)")
+            let (product, overflow) = count.multipliedReportingOverflow(by: Int(d))
+            guard !overflow, product <= Int.max / 8 else {
+                throw FSCError.onnx("\(label) declares shape \(shape.map(String.init).joined(separator: "×"))…, " +
+                                    "whose element count overflows")
             }
+            count = product
         }
         var result = ONNXTensor(name: name, dataType: type, shape: shape, floats: [], integers: [])
         var pointer: UnsafeRawPointer?
@@ -35,6 +34,7 @@ enum ONNXTensorDecoder {
         let storage = connx_tensor_storage(handle, &pointer, &stored)
         func check(_ n: Int) throws {
             guard n == count else { throw FSCError.onnx("\(label) holds \(n) values, its shape \(shape) needs \(count)") }
+            try admit(count, label: label, limits: limits)
         }
         func store<T>(_ values: UnsafeBufferPointer<T>, _ toFloat: (T) -> Float, _ toInt: (T) -> Int64) {
             if type.isFloatingPoint { result.floats = values.map(toFloat) } else { result.integers = values.map(toInt) }
@@ -42,7 +42,7 @@ enum ONNXTensorDecoder {
         switch Int(storage) {
         case 0: // raw
             try decodeRaw(UnsafeRawBufferPointer(start: pointer, count: stored), type: type, count: count,
-                          label: label, into: &result)
+                          label: label, limits: limits, into: &result)
         case 1:
             try check(stored)
             store(UnsafeBufferPointer(start: pointer!.assumingMemoryBound(to: Float.self), count: stored),
@@ -68,21 +68,32 @@ enum ONNXTensorDecoder {
             store(UnsafeBufferPointer(start: pointer!.assumingMemoryBound(to: UInt64.self), count: stored),
                   { Float($0) }, { Int64(truncatingIfNeeded: $0) })
         case 6:
-            let bytes = try externalBytes(handle, type: type, count: count, label: label, folder: folder)
-            try bytes.withUnsafeBytes { try decodeRaw($0, type: type, count: count, label: label, into: &result) }
+            let bytes = try externalBytes(handle, type: type, count: count, label: label, folder: folder, limits: limits)
+            try bytes.withUnsafeBytes {
+                try decodeRaw($0, type: type, count: count, label: label, limits: limits, into: &result)
+            }
         default:
             throw FSCError.onnx("\(label): string tensors are not supported")
         }
         return result
     }
 
+    /// Refuses a tensor whose values, present in the file, are more than the machine may decode.
+    static func admit(_ count: Int, label: String, limits: ONNXLimits) throws {
+        guard count <= limits.maxTotalElements else {
+            throw FSCError.onnx("\(label) holds \(count) elements, more than the \(limits.maxTotalElements) this " +
+                                "machine's memory allows (ONNXLimits.maxTotalElements)")
+        }
+    }
+
     /// Little-endian raw_data of `count` elements.
     static func decodeRaw(_ raw: UnsafeRawBufferPointer, type: ONNXDataType, count: Int, label: String,
-                          into result: inout ONNXTensor) throws {
+                          limits: ONNXLimits, into result: inout ONNXTensor) throws {
         let width = type.byteWidth!
         guard raw.count == count * width else {
             throw FSCError.onnx("\(label) has \(raw.count) bytes of data, its shape needs \(count * width)")
         }
+        try admit(count, label: label, limits: limits)
         func load<T>(_: T.Type, _ i: Int) -> T { raw.loadUnaligned(fromByteOffset: i * width, as: T.self) }
         switch type {
         case .float: result.floats = (0..<count).map { load(Float.self, $0) }
@@ -102,7 +113,7 @@ enum ONNXTensorDecoder {
 
     /// The bytes of an external-data tensor, read only from a regular file inside `folder`.
     static func externalBytes(_ handle: OpaquePointer, type: ONNXDataType, count: Int, label: String,
-                              folder: String?) throws -> [UInt8] {
+                              folder: String?, limits: ONNXLimits) throws -> [UInt8] {
         var entries: [String: String] = [:]
         for i in 0..<connx_tensor_external_count(handle) {
             entries[String(cString: connx_tensor_external_key(handle, i))] =
@@ -138,6 +149,7 @@ enum ONNXTensorDecoder {
             throw FSCError.onnx("\(label): external data (offset \(offset), length \(length)) does not fit " +
                                 "\"\(location)\" (\(size) bytes) or the shape (\(needed) bytes)")
         }
+        try admit(count, label: label, limits: limits)
         try handleFile.seek(toOffset: UInt64(offset))
         let data = try handleFile.read(upToCount: length) ?? Data()
         guard data.count == length else { throw FSCError.onnx("\(label): external data file \"\(location)\" is truncated") }
