@@ -84,7 +84,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     /// The configuration these flags describe.
-    private func configuration() throws -> TrainingConfiguration {
+    func configuration() throws -> TrainingConfiguration {
         var config = TrainingConfiguration()
         config.epochs = epochs
         config.batchSize = batchSize
@@ -105,13 +105,11 @@ struct TrainCommand: ParsableCommand {
     }
 
     /// The trainer: resumed from `--resume`, started from `--init-onnx`, or a fresh `--model`.
-    private func trainer(for train: Dataset) throws -> Trainer {
+    private func trainer(for train: Dataset, resumed: ResumedRun?) throws -> Trainer {
         let config = try configuration()
-        if let resume {
-            let saved = try Ranks.communicator.agree("reading the checkpoint") {
-                try Checkpoint.read(from: resume + "/checkpoint.fsc")
-            }
-            return try Trainer(resuming: saved, recipe: recipe.recipe, configuration: config, communicator: Ranks.communicator)
+        if let resumed {
+            return try Trainer(resuming: resumed.checkpoint, recipe: resumed.recipe, configuration: resumed.configuration,
+                               communicator: Ranks.communicator)
         }
         if let initONNX {
             let (graph, spec) = try Ranks.communicator.agree("importing \(initONNX)") {
@@ -126,20 +124,33 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         data.applyThreads()
-        let (train, test) = try Ranks.communicator.agree("loading the data") {
-            (try data.load(.train, subset: trainSubset), try data.load(.test, subset: data.testSubset))
+        let resumed = try resume.map { folder in
+            try Ranks.communicator.agree("reading the checkpoint") {
+                try ResumedRun(folder: folder, given: self, defaults: try TrainCommand.parse([]))
+            }
         }
-        let trainer = try trainer(for: train)
+        let (dataset, directory) = resumed.map { ($0.dataset, $0.dataDirectory) } ?? (data.dataset, data.dataDirectory)
+        let (trainCount, testCount) = resumed.map { ($0.trainSubset, $0.testSubset) } ?? (trainSubset, data.testSubset)
+        let (train, test) = try Ranks.communicator.agree("loading the data") { () -> (Dataset, Dataset) in
+            let train = try Dataset.named(dataset, directory: directory, split: .train).prefix(trainCount)
+            let test = try Dataset.named(dataset, directory: directory, split: .test).prefix(testCount)
+            try resumed?.data?.check(train: train, test: test)
+            return (train, test)
+        }
+        let trainer = try trainer(for: train, resumed: resumed)
         var display = ProgressDisplay()
         let startEpoch = trainer.epoch
         if profile { Profiler.start() }
-        let summary = try runTraining(trainer, train: train, test: test, datasetName: data.dataset,
+        let summary = try runTraining(trainer, train: train, test: test, datasetName: dataset,
                                       directory: resume ?? outputDirectory,
                                       metadata: initONNX.map { ["init_onnx": $0] } ?? [:],
+                                      dataSelection: ResumedRun.selection(dataDirectory: directory, trainSubset: trainCount,
+                                                                          testSubset: testCount),
                                       progress: { display.show($0); return true },
                                       epochEnded: { display.epochEnded($0) })
         if profile {
-            let batches = (train.count + batchSize - 1) / batchSize * (trainer.epoch - startEpoch)
+            let size = trainer.configuration.batchSize
+            let batches = (train.count + size - 1) / size * (trainer.epoch - startEpoch)
             printToStandardError(Profiler.stop().table(steps: batches))
             if Ranks.communicator.size > 1, Ranks.communicator.isRoot {
                 let (total, exposed) = trainer.communicationSeconds

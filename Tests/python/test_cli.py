@@ -58,6 +58,26 @@ def test_resume_continues_to_the_same_result_as_an_uninterrupted_run(fscatter, t
     assert straight[-1]["test_accuracy"] == split[-1]["test_accuracy"]
 
 
+def test_resume_takes_the_run_from_its_checkpoint_and_refuses_contradicting_flags(fscatter, tmp_path):
+    common = ["--method", "standard", "--model", "mlp", "--train-subset", "256", "--test-subset", "32", "--lr", "0.1",
+              "--batch-size", "64", "--seed", "3"]
+    run(fscatter, "train", *common, "--epochs", "2", "--out", tmp_path / "straight")
+    run(fscatter, "train", *common, "--epochs", "1", "--out", tmp_path / "split")
+    summary = json.loads(run(fscatter, "train", "--resume", tmp_path / "split", "--epochs", "2").stdout)
+    assert (summary["method"], summary["train_images"], summary["test_images"]) == ("standard", 256, 32)
+    straight = [json.loads(l) for l in (tmp_path / "straight" / "metrics.jsonl").read_text().splitlines()]
+    split = [json.loads(l) for l in (tmp_path / "split" / "metrics.jsonl").read_text().splitlines()]
+    assert [(m["train_loss"], m["learning_rate"]) for m in split] == [(m["train_loss"], m["learning_rate"]) for m in straight]
+    checkpoint = (tmp_path / "split" / "checkpoint.fsc").read_bytes()
+    for flags, named in [(["--lr", "0.2"], "--lr"), (["--train-subset", "512"], "--train-subset"),
+                         (["--method", "madry"], "--method"), (["--model", "smallcnn"], "model"),
+                         (["--test-subset", "64"], "--test-subset")]:
+        result = run(fscatter, "train", "--resume", tmp_path / "split", "--epochs", "3", *flags, check=False)
+        assert result.returncode != 0 and named in result.stderr and "started with" in result.stderr, result.stderr
+        assert (tmp_path / "split" / "checkpoint.fsc").read_bytes() == checkpoint
+    run(fscatter, "train", "--resume", tmp_path / "split", "--epochs", "3", *common)  # repeating them is fine
+
+
 def test_missing_dataset_is_a_clear_error(fscatter, tmp_path):
     result = run(fscatter, "train", "--data-dir", tmp_path, "--epochs", "1", "--out", tmp_path / "r", check=False)
     assert result.returncode != 0

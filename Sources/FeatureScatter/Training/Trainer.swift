@@ -53,6 +53,8 @@ public final class Trainer {
     public private(set) var epoch = 0
     /// What checkpoints record about the method (a recipe's settings, or the method's name).
     public let settings: [String: String]
+    /// The recipe the method came from (nil for a method given directly); checkpoints record it.
+    public private(set) var recipe: TrainingRecipe?
     private let reducer: GradientReducer?
     /// Steps taken through `trainStep(images:labels:)`, which key their draws.
     private var hostSteps = 0
@@ -71,6 +73,7 @@ public final class Trainer {
                             configuration: TrainingConfiguration, communicator: any Communicator = SingleProcess()) throws {
         try self.init(model: model, spec: spec, method: recipe.makeMethod(), configuration: configuration,
                       settings: recipe.settings, communicator: communicator)
+        self.recipe = recipe
     }
 
     /// Continues the run saved in `checkpoint`: its model (built, or imported from the embedded
@@ -185,11 +188,13 @@ public final class Trainer {
         epoch = checkpoint.header.epoch
     }
 
-    /// A checkpoint of the run as it stands, recording the method's settings, the seed and
-    /// `metadata` (its buffers averaged over ranks first).
-    public func checkpoint(metadata: [String: String] = [:]) throws -> Checkpoint {
+    /// A checkpoint of the run as it stands, recording the method's settings, the seed, the run
+    /// (``RunRecord``: recipe, configuration and `data`) and `metadata` (its buffers averaged over
+    /// ranks first).
+    public func checkpoint(metadata: [String: String] = [:], data: RunRecord.Data? = nil) throws -> Checkpoint {
         try synchronizeBuffers()
-        let facts = settings.merging(["seed": "\(configuration.seed)"]) { a, _ in a }
+        let run = RunRecord(recipe: recipe, configuration: configuration, data: data)
+        let facts = settings.merging(["seed": "\(configuration.seed)", RunRecord.metadataKey: run.json]) { a, _ in a }
         return try Checkpoint(model: model, spec: spec, optimizer: optimizer, epoch: epoch,
                               metadata: metadata.merging(facts) { a, _ in a })
     }

@@ -38,10 +38,12 @@ public struct TrainingSummary: Codable, Sendable {
 ///
 /// - Parameters:
 ///   - test: measured for clean accuracy after each epoch (when configured) and at the end.
+///   - dataSelection: how the caller chose the data (folder, subsets), recorded in the checkpoint's
+///     ``RunRecord`` so that a resumed run reads the same data.
 ///   - progress: called after every batch; return false to cancel (the last checkpoint stays).
 ///   - epochEnded: called with each epoch's metrics.
 public func runTraining(_ trainer: Trainer, train: Dataset, test: Dataset?, datasetName: String,
-                        directory: String?, metadata: [String: String] = [:],
+                        directory: String?, metadata: [String: String] = [:], dataSelection: [String: String] = [:],
                         progress: (TrainingProgress) -> Bool = { _ in true },
                         epochEnded: (EpochMetrics) -> Void = { _ in }) throws -> TrainingSummary {
     let communicator = trainer.communicator
@@ -56,6 +58,8 @@ public func runTraining(_ trainer: Trainer, train: Dataset, test: Dataset?, data
     var trainSeconds = 0.0, trainedImages = 0
     var lastAccuracy: Double?
     let runMetadata = metadata.merging(["dataset": datasetName]) { a, _ in a }
+    let dataRecord = directory == nil ? nil
+        : RunRecord.Data(dataset: datasetName, selection: dataSelection, train: train, test: test)
     while trainer.epoch < trainer.configuration.epochs {
         let metrics = try trainer.trainEpoch(on: train, test: test, progress: progress)
         trainSeconds += metrics.seconds
@@ -63,7 +67,7 @@ public func runTraining(_ trainer: Trainer, train: Dataset, test: Dataset?, data
         lastAccuracy = metrics.testAccuracy ?? lastAccuracy
         if communicator.size > 1 { try trainer.checkReplicasAgree() }
         if directory != nil {
-            let checkpoint = try trainer.checkpoint(metadata: runMetadata)
+            let checkpoint = try trainer.checkpoint(metadata: runMetadata, data: dataRecord)
             try communicator.agree("writing the checkpoint") {
                 try files?.append(metrics)
                 try files.map { try checkpoint.write(to: $0.checkpoint) }
