@@ -177,4 +177,27 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(metadata["dataset"], "toy")
         XCTAssertNotNil(summary.testAccuracy)
     }
+
+    func testCheckpointsRecordTheRunSoThatItCanBeRebuilt() throws {
+        let spec = ModelSpec(architecture: "mlp", inputShape: [1, 16, 16], classes: 2)
+        let recipe = TrainingRecipe(method: .featureScattering, epsilon: 0.05)
+        let config = configuration(epochs: 1)
+        let trainer = try Trainer(spec: spec, recipe: recipe, configuration: config)
+        let (train, test) = (try toyData(count: 32, seed: 1), try toyData(count: 16, seed: 2))
+        let summary = try runTraining(trainer, train: train, test: test, datasetName: "toy", directory: folder,
+                                      dataSelection: ["train_subset": "32"])
+        let record = try XCTUnwrap(try Checkpoint.read(from: try XCTUnwrap(summary.checkpoint)).runRecord())
+        XCTAssertEqual(record.recipe, recipe)
+        XCTAssertEqual(record.configuration, config)
+        XCTAssertEqual(record.data, RunRecord.Data(dataset: "toy", selection: ["train_subset": "32"], train: train, test: test))
+        XCTAssertNoThrow(try record.data?.check(train: train, test: test))
+        XCTAssertThrowsError(try record.data?.check(train: try toyData(count: 32, seed: 3), test: test))
+        XCTAssertThrowsError(try record.data?.check(train: train, test: nil))
+
+        var old = try trainer.checkpoint()
+        old.header.metadata[RunRecord.metadataKey] = nil
+        XCTAssertNil(try old.runRecord())
+        old.header.metadata[RunRecord.metadataKey] = "{not json"
+        XCTAssertThrowsError(try old.runRecord())
+    }
 }
