@@ -124,6 +124,26 @@ macro_rules! owned_handle {
     };
 }
 
+/// A C config struct, `raw`, whose `Default` is the library's `fsc_*_config_default`.
+macro_rules! c_config {
+    ($name:ident, $raw:ident, $default:ident, $doc:literal) => {
+        #[doc = $doc]
+        #[derive(Clone, Copy, Debug)]
+        pub struct $name {
+            pub raw: sys::$raw,
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                let mut raw: sys::$raw = unsafe { std::mem::zeroed() };
+                raw.struct_size = std::mem::size_of::<sys::$raw>();
+                unsafe { sys::$default(&mut raw) };
+                $name { raw }
+            }
+        }
+    };
+}
+
 /// The processes of one run, from the host's MPI communicator (collective on every rank).
 pub struct Communicator {
     raw: *mut sys::fsc_communicator,
@@ -310,20 +330,7 @@ impl Model {
     }
 }
 
-/// `fsc_ot_config` (Default: the library's defaults, Sinkhorn reg 0.01, 100 iterations).
-#[derive(Clone, Copy, Debug)]
-pub struct OtConfig {
-    pub raw: sys::fsc_ot_config,
-}
-
-impl Default for OtConfig {
-    fn default() -> Self {
-        let mut raw: sys::fsc_ot_config = unsafe { std::mem::zeroed() };
-        raw.struct_size = std::mem::size_of::<sys::fsc_ot_config>();
-        unsafe { sys::fsc_ot_config_default(&mut raw) };
-        OtConfig { raw }
-    }
-}
+c_config!(OtConfig, fsc_ot_config, fsc_ot_config_default, "`fsc_ot_config` (Default: the library's defaults, Sinkhorn reg 0.01, 100 iterations).");
 
 fn empty_report() -> sys::fsc_ot_report {
     sys::fsc_ot_report { struct_size: std::mem::size_of::<sys::fsc_ot_report>(), ..Default::default() }
@@ -358,20 +365,7 @@ pub fn ot_distance(x: &[f32], n: i64, y: &[f32], m: i64, d: i64, cost: sys::fsc_
     Ok((distance, grad_x, grad_y))
 }
 
-/// `fsc_attack_config` (Default: PGD-20, L∞, ε = 0.1).
-#[derive(Clone, Copy, Debug)]
-pub struct AttackConfig {
-    pub raw: sys::fsc_attack_config,
-}
-
-impl Default for AttackConfig {
-    fn default() -> Self {
-        let mut raw: sys::fsc_attack_config = unsafe { std::mem::zeroed() };
-        raw.struct_size = std::mem::size_of::<sys::fsc_attack_config>();
-        unsafe { sys::fsc_attack_config_default(&mut raw) };
-        AttackConfig { raw }
-    }
-}
+c_config!(AttackConfig, fsc_attack_config, fsc_attack_config_default, "`fsc_attack_config` (Default: PGD-20, L∞, ε = 0.1).");
 
 /// Adversarial images (n·C·H·W) for a batch, with the model in inference mode.
 pub fn attack(model: &mut Model, config: &AttackConfig, images: &[f32], shape: [i64; 4], labels: &[i32])
@@ -464,20 +458,7 @@ pub fn evaluate(model: &mut Model, data: &Dataset, config: &EvalConfig, ranks: O
     Ok(Report { raw })
 }
 
-/// `fsc_trainer_config` (Default: feature scattering, ε 0.1, 10 epochs, batch 128).
-#[derive(Clone, Copy, Debug)]
-pub struct TrainerConfig {
-    pub raw: sys::fsc_trainer_config,
-}
-
-impl Default for TrainerConfig {
-    fn default() -> Self {
-        let mut raw: sys::fsc_trainer_config = unsafe { std::mem::zeroed() };
-        raw.struct_size = std::mem::size_of::<sys::fsc_trainer_config>();
-        unsafe { sys::fsc_trainer_config_default(&mut raw) };
-        TrainerConfig { raw }
-    }
-}
+c_config!(TrainerConfig, fsc_trainer_config, fsc_trainer_config_default, "`fsc_trainer_config` (Default: feature scattering, ε 0.1, 10 epochs, batch 128).");
 
 /// Called after every batch; return false to cancel (the run then fails with `FSC_ERR_CANCELLED`).
 pub type Progress<'f> = &'f mut dyn FnMut(&sys::fsc_progress) -> bool;
