@@ -2,6 +2,10 @@
 
 import json
 import os
+import re
+
+import numpy as np
+import pytest
 
 from conftest import run
 
@@ -76,6 +80,48 @@ def test_resume_takes_the_run_from_its_checkpoint_and_refuses_contradicting_flag
         assert result.returncode != 0 and named in result.stderr and "started with" in result.stderr, result.stderr
         assert (tmp_path / "split" / "checkpoint.fsc").read_bytes() == checkpoint
     run(fscatter, "train", "--resume", tmp_path / "split", "--epochs", "3", *common)  # repeating them is fine
+
+
+def test_a_full_disk_stops_the_run_with_a_clear_error_and_loses_nothing(fscatter, tmp_path):
+    import resource
+    import signal
+    import subprocess
+
+    out = tmp_path / "run"
+    common = ["--method", "standard", "--model", "mlp", "--train-subset", "128", "--test-subset", "32"]
+    run(fscatter, "train", *common, "--epochs", "1", "--out", out)
+    checkpoint, summary = (out / "checkpoint.fsc").read_bytes(), (out / "summary.json").read_text()
+    limit = len(checkpoint) // 2  # a file may not grow past half a checkpoint: the next one cannot be written
+
+    def full_disk():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes then fail with EFBIG, as on a full disk
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    result = subprocess.run([fscatter, "train", "--resume", str(out), "--epochs", "2"], capture_output=True, text=True,
+                            preexec_fn=full_disk, timeout=300)
+    assert result.returncode != 0 and "checkpoint.fsc" in result.stderr and "write failed" in result.stderr, result.stderr
+    assert "Fatal error" not in result.stderr
+    assert (out / "checkpoint.fsc").read_bytes() == checkpoint
+    assert (out / "summary.json").read_text() == summary
+    assert sorted(p.name for p in out.iterdir()) == ["checkpoint.fsc", "metrics.jsonl", "summary.json"]
+    assert [json.loads(line)["epoch"] for line in (out / "metrics.jsonl").read_text().splitlines()] == [1]
+    run(fscatter, "train", "--resume", out, "--epochs", "2")  # with room again, the run goes on
+    assert [json.loads(line)["epoch"] for line in (out / "metrics.jsonl").read_text().splitlines()] == [1, 2]
+
+
+@pytest.mark.parametrize("method", ["standard", "feature-scattering", "madry"])
+def test_divergence_stops_naming_epoch_and_batch_and_keeps_only_finite_checkpoints(fscatter, tmp_path, method):
+    from mpi import read_checkpoint
+
+    out = tmp_path / method
+    result = run(fscatter, "train", "--method", method, "--model", "mlp", "--train-subset", "256", "--test-subset", "32",
+                 "--epochs", "3", "--batch-size", "64", "--lr", "1e6", "--out", out, check=False)
+    assert result.returncode != 0 and "not finite" in result.stderr, result.stderr
+    assert re.search(r"epoch \d+, batch \d+", result.stderr) and "lower learning rate" in result.stderr, result.stderr
+    assert "Fatal error" not in result.stderr and not (out / "summary.json").exists()
+    if (out / "checkpoint.fsc").exists():
+        header, entries = read_checkpoint(out / "checkpoint.fsc")
+        assert all(np.isfinite(values).all() for values in entries.values()), header["epoch"]
 
 
 def test_missing_dataset_is_a_clear_error(fscatter, tmp_path):

@@ -244,8 +244,16 @@ public final class Trainer {
             tape.synchronizedStatistics = SynchronizedStatistics(communicator: communicator)
         }
         var context = StepContext(randomness: ExampleRandomness(keys: keys, purpose: Draw.perturbation.rawValue), shard: shard)
-        let step = try method.step(model: model, images: images, labels: labels, classes: spec.classes,
+        let step: TrainingStep
+        do {
+            step = try method.step(model: model, images: images, labels: labels, classes: spec.classes,
                                    tape: tape, context: &context)
+        } catch FSCError.notFinite(let detail) {
+            // NaN or ∞ in the perturbation or its OT solve, before any loss: the model has diverged.
+            model.zeroGradients()
+            throw FSCError.notFinite("the \(method.name) step at \(place) met a value that is not finite (\(detail)); "
+                + "the model has diverged: try a lower learning rate (now \(optimizer.learningRate))")
+        }
         let correct = zip(step.logits.value.argMaxPerRow(), labels).filter { $0 == $1 }.count
         guard let reducer else {
             let loss = step.loss.value.scalar
@@ -268,6 +276,18 @@ public final class Trainer {
         Profiler.measure("sgd", .update) { optimizer.step() }
         return StepOutcome(loss: global[0], correct: Int(global[1].rounded()),
                            statistics: Dictionary(uniqueKeysWithValues: zip(names, global.dropFirst(2).map(Double.init))))
+    }
+
+    /// Throws when a parameter or buffer holds NaN or ±∞ (checked before a checkpoint is written,
+    /// so a diverged model never replaces the last finite one).
+    /// `examples`: the epoch's training examples, to name its last batch.
+    public func checkStateFinite(examples: Int) throws {
+        let named = model.namedParameters().map { ($0.0, $0.1.value) } + model.namedBuffers().map { ($0.0, $0.1.value) }
+        let batches = (examples + configuration.batchSize - 1) / configuration.batchSize
+        for (name, value) in named where !value.scalars.allSatisfy(\.isFinite) {
+            throw FSCError.notFinite("\(name) is not finite after epoch \(epoch), batch \(batches); the model has "
+                + "diverged (the last finite checkpoint is kept): try a lower learning rate (now \(optimizer.learningRate))")
+        }
     }
 
     /// Throws (and drops the step's gradients) when the loss is NaN or infinite.

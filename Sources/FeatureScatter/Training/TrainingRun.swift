@@ -67,10 +67,12 @@ public func runTraining(_ trainer: Trainer, train: Dataset, test: Dataset?, data
         lastAccuracy = metrics.testAccuracy ?? lastAccuracy
         if communicator.size > 1 { try trainer.checkReplicasAgree() }
         if directory != nil {
+            try trainer.checkStateFinite(examples: train.count)
             let checkpoint = try trainer.checkpoint(metadata: runMetadata, data: dataRecord)
+            // The checkpoint first: a metrics line never describes an epoch the checkpoint lacks.
             try communicator.agree("writing the checkpoint") {
-                try files?.append(metrics)
                 try files.map { try checkpoint.write(to: $0.checkpoint) }
+                try files?.append(metrics)
             }
         }
         epochEnded(metrics)
@@ -125,7 +127,8 @@ private struct RunFiles {
     }
 }
 
-/// Appends `data` to the file at `path`, creating it if needed.
+/// Appends `data` to the file at `path`, creating it if needed; a failed write (a full disk) is
+/// cut back off, so the file never ends in a partial line.
 private func appendToFile(_ data: Data, path: String) throws {
     if !FileManager.default.fileExists(atPath: path) {
         guard FileManager.default.createFile(atPath: path, contents: nil) else {
@@ -134,6 +137,11 @@ private func appendToFile(_ data: Data, path: String) throws {
     }
     guard let handle = FileHandle(forWritingAtPath: path) else { throw FSCError.io("\(path): cannot open for writing") }
     defer { try? handle.close() }
-    try handle.seekToEnd()
-    try handle.write(contentsOf: data)
+    let end = try handle.seekToEnd()
+    do {
+        try handle.write(contentsOf: data)
+    } catch {
+        try? handle.truncate(atOffset: end)
+        throw FSCError.io("\(path): write failed (\(error))")
+    }
 }
