@@ -130,10 +130,12 @@ struct ShiftedPlaneLayout {
     }
 
     /// The input gradient of one image (`[C, H, W]`, overwritten) from its wide output gradient,
-    /// with `scratch` a `[rows, planeLength]` buffer: `Q = Σ_ki W_kiᵀ dY_wide` at column offsets
-    /// `ki·Wp`, then `dx_pad[c, m] = Σ_kj Q[(c, kj), m − kj]` on the plane's interior.
+    /// with `scratch` a `[rows, planeLength]` buffer and `folded` one of `planeLength` (used when
+    /// padded): `Q = Σ_ki W_kiᵀ dY_wide` at column offsets `ki·Wp`, then
+    /// `dx_pad[c, m] = Σ_kj Q[(c, kj), m − kj]` on the plane's interior.
     func inputGradient(wideGradient: UnsafePointer<Float>, weights: UnsafePointer<Float>,
-                       scratch: UnsafeMutablePointer<Float>, into image: UnsafeMutablePointer<Float>) {
+                       scratch: UnsafeMutablePointer<Float>, folded: UnsafeMutablePointer<Float>,
+                       into image: UnsafeMutablePointer<Float>) {
         let tail = planeLength - wideColumns
         for row in 0..<rows { (scratch + row * planeLength + wideColumns).update(repeating: 0, count: tail) }
         for ki in 0..<kernelRows {
@@ -144,8 +146,6 @@ struct ShiftedPlaneLayout {
         let (h, w) = (plan.height, plan.width)
         let (ph, pw) = (plan.geometry.padding.height, plan.geometry.padding.width)
         let padded = ph > 0 || pw > 0
-        let folded = UnsafeMutablePointer<Float>.allocate(capacity: padded ? planeLength : 0)
-        defer { folded.deallocate() }
         for c in 0..<plan.inChannels {
             // The whole padded plane in one pass per shift, then its interior.
             let target = padded ? folded : image + c * planeLength
@@ -249,7 +249,8 @@ func shiftedPlaneConv2dBackward(_ outputGradient: Tensor, input: Tensor, weight:
                         Parallelism.forEachRange(plan.batch) { images, worker in
                             let planes = UnsafeMutablePointer<Float>.allocate(capacity: layout.rows * layout.planeLength)
                             let wide = UnsafeMutablePointer<Float>.allocate(capacity: plan.outChannels * layout.wideColumns)
-                            defer { planes.deallocate(); wide.deallocate() }
+                            let folded = UnsafeMutablePointer<Float>.allocate(capacity: layout.planeLength)
+                            defer { planes.deallocate(); wide.deallocate(); folded.deallocate() }
                             for image in images {
                                 let offset = image * outPerImage
                                 layout.widen(dy.baseAddress! + offset, mask: maskBase.map { $0 + offset }, into: wide,
@@ -261,7 +262,7 @@ func shiftedPlaneConv2dBackward(_ outputGradient: Tensor, input: Tensor, weight:
                                 }
                                 if needInput {
                                     layout.inputGradient(wideGradient: wide, weights: w.baseAddress!, scratch: planes,
-                                                         into: dxBuffer.baseAddress! + image * inPerImage)
+                                                         folded: folded, into: dxBuffer.baseAddress! + image * inPerImage)
                                 }
                             }
                         }

@@ -47,9 +47,12 @@ public func runTraining(_ trainer: Trainer, train: Dataset, test: Dataset?, data
                         progress: (TrainingProgress) -> Bool = { _ in true },
                         epochEnded: (EpochMetrics) -> Void = { _ in }) throws -> TrainingSummary {
     let communicator = trainer.communicator
-    if communicator.size > 1 {
-        try trainer.checkRanksAgree(on: [("training data", "\(train.count) examples, fingerprint \(String(train.fingerprint, radix: 16))"),
-                                         ("test data", test.map { "\($0.count) examples, fingerprint \(String($0.fingerprint, radix: 16))" } ?? "none")])
+    // The data's fingerprints, computed once: the ranks compare them and checkpoints record them.
+    let dataRecord = communicator.size > 1 || directory != nil
+        ? RunRecord.Data(dataset: datasetName, selection: dataSelection, train: train, test: test) : nil
+    if communicator.size > 1, let data = dataRecord {
+        try trainer.checkRanksAgree(on: [("training data", "\(data.trainCount) examples, fingerprint \(String(data.trainFingerprint, radix: 16))"),
+                                         ("test data", data.testCount.map { "\($0) examples, fingerprint \(String(data.testFingerprint ?? 0, radix: 16))" } ?? "none")])
     }
     let fresh = trainer.epoch == 0
     let files = try communicator.agree("creating the run folder") {
@@ -58,8 +61,6 @@ public func runTraining(_ trainer: Trainer, train: Dataset, test: Dataset?, data
     var trainSeconds = 0.0, trainedImages = 0
     var lastAccuracy: Double?
     let runMetadata = metadata.merging(["dataset": datasetName]) { a, _ in a }
-    let dataRecord = directory == nil ? nil
-        : RunRecord.Data(dataset: datasetName, selection: dataSelection, train: train, test: test)
     while trainer.epoch < trainer.configuration.epochs {
         let metrics = try trainer.trainEpoch(on: train, test: test, progress: progress)
         trainSeconds += metrics.seconds
