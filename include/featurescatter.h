@@ -210,7 +210,9 @@ typedef enum fsc_ot_solver {
     FSC_OT_SINKHORN_LOG = 1,      /* log-domain Sinkhorn */
     FSC_OT_SINKHORN_SCALING = 2,  /* scaling-domain Sinkhorn with absorption */
     FSC_OT_IPOT = 3,              /* inexact proximal point (Xie et al. 2018) */
-    FSC_OT_EXACT = 4              /* exact OT (assignment / successive shortest paths) */
+    FSC_OT_EXACT = 4,             /* exact OT (assignment / successive shortest paths) */
+    FSC_OT_SINKHORN_REFERENCE = 5 /* the paper's reference code's Sinkhorn: rows first, log(sum exp + 1e-6),
+                                     stops when the row potential moves < 0.1 in L1; ignores tolerance */
 } fsc_ot_solver;
 
 typedef enum fsc_ot_matching {

@@ -37,7 +37,7 @@ let gradientModeTable = EnumTable<fsc_grad_mode, OTGradientMode>(typeName: "fsc_
 
 let solverTable = EnumTable<fsc_ot_solver, OTSolver>(typeName: "fsc_ot_solver", pairs: [
     (FSC_OT_SINKHORN, .sinkhorn), (FSC_OT_SINKHORN_LOG, .sinkhornLog), (FSC_OT_SINKHORN_SCALING, .sinkhornScaling),
-    (FSC_OT_IPOT, .ipot), (FSC_OT_EXACT, .exact),
+    (FSC_OT_IPOT, .ipot), (FSC_OT_EXACT, .exact), (FSC_OT_SINKHORN_REFERENCE, .sinkhornReference),
 ])
 
 let matchingTable = EnumTable<fsc_ot_matching, OTMatching>(typeName: "fsc_ot_matching", pairs: [

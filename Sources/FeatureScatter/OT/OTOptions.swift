@@ -9,6 +9,9 @@ public enum OTSolver: String, CaseIterable, Sendable, Codable {
     case sinkhornLog = "sinkhorn-log"
     /// Sinkhorn in the scaling domain on a float32 kernel with absorbed potentials (Schmitzer 2016).
     case sinkhornScaling = "sinkhorn-scaling"
+    /// The paper's reference code's Sinkhorn, rule for rule: rows first, `log(Σ exp + 1e-6)`
+    /// without max shift, stopping once the row potential moves less than 0.1 (``ReferenceSinkhorn``).
+    case sinkhornReference = "sinkhorn-reference"
     /// Inexact proximal point OT (Xie et al. 2018), the paper's second solver.
     case ipot
     /// Exact (unregularised) OT by shortest augmenting paths: a linear assignment solver for equal

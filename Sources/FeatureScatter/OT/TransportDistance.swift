@@ -119,6 +119,13 @@ private func solve(
         if let history = run.history {
             costGradient = OTGradient.sinkhornCostGradient(problem: problem, history: history)
         }
+    case .sinkhornReference:
+        let run = ReferenceSinkhorn.solve(problem, options: options, recordHistory: unrolled)
+        (plan, iterations, converged) = (run.plan, run.iterations, run.stoppedEarly)
+        potentials = (run.u, run.v, options.regularization)
+        if let history = run.history {
+            costGradient = ReferenceSinkhorn.costGradient(problem: problem, options: options, history: history)
+        }
     case .ipot:
         let run = try solveIPOT(problem, options: options, recordHistory: unrolled)
         (plan, iterations, converged) = (run.plan, run.iterations, run.converged)

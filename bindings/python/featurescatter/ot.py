@@ -14,7 +14,8 @@ import numpy as np
 from . import _lib
 from ._arrays import float_buffer
 
-SOLVERS = {"sinkhorn": 0, "sinkhorn-log": 1, "sinkhorn-scaling": 2, "ipot": 3, "exact": 4}
+SOLVERS = {"sinkhorn": 0, "sinkhorn-log": 1, "sinkhorn-scaling": 2, "ipot": 3, "exact": 4,
+           "sinkhorn-reference": 5}
 MATCHINGS = {"ot": 0, "uniform": 1, "identity": 2}
 COSTS = {"cosine": 0, "sqeuclidean": 1, "euclidean": 2}
 GRAD_MODES = {"unrolled": 0, "envelope": 1}
