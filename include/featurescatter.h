@@ -150,6 +150,12 @@ typedef struct fsc_model fsc_model;
 FSC_API fsc_status fsc_model_create(const char *architecture, const int64_t *input_shape, int32_t classes,
                                     uint64_t seed, fsc_model **model);
 
+/* Builds a preset's model (see fsc_trainer_config_preset): its architecture behind its input
+   normalisation (the paper presets: (x - 0.5) / 0.5, so images stay in [0, 1] for the attacks).
+   Returns FSC_OK, FSC_ERR_INVALID_ARGUMENT. */
+FSC_API fsc_status fsc_model_create_preset(const char *preset, const int64_t *input_shape, int32_t classes,
+                                           uint64_t seed, fsc_model **model);
+
 /* Loads a checkpoint written by fscatter or fsc_model_save_checkpoint.
    Returns FSC_OK, FSC_ERR_INVALID_ARGUMENT, FSC_ERR_IO, FSC_ERR_SHAPE. */
 FSC_API fsc_status fsc_model_load_checkpoint(const char *path, fsc_model **model);
@@ -416,6 +422,9 @@ typedef struct fsc_trainer_config {
     double bucket_megabytes;      /* gradient all-reduce bucket size in MiB, > 0; default 25 */
     int32_t sync_batchnorm;       /* 1 = batch norm uses the global batch's moments over the ranks
                                      (SyncBN); default 0 (each rank's rows) */
+    /* 0.4 */
+    int32_t crop_padding;         /* random crops of the padded image, in pixels, >= 0; default 0 (off) */
+    int32_t horizontal_flip;      /* 1 = random horizontal flips; default 0 */
 } fsc_trainer_config;
 
 typedef struct fsc_progress {
@@ -439,6 +448,15 @@ typedef struct fsc_trainer fsc_trainer;
 
 /* Fills config with the defaults above. Returns FSC_OK, FSC_ERR_INVALID_ARGUMENT. */
 FSC_API fsc_status fsc_trainer_config_default(fsc_trainer_config *config);
+
+/* Fills config with a named recipe (the paper's: "paper-cifar10-fs", "paper-cifar100-madry",
+   "paper-svhn-standard", ...; "fmnist-smallcnn-fs", ...; the list is in docs/presets.md) and names
+   the data set (for fsc_dataset_load) and the architecture it trains. Create the model with
+   fsc_model_create_preset, which adds the preset's input normalisation.
+   [out] dataset, architecture: static strings, or NULL to skip.
+   Returns FSC_OK, FSC_ERR_INVALID_ARGUMENT (an unknown name; the message lists the known). */
+FSC_API fsc_status fsc_trainer_config_preset(const char *name, fsc_trainer_config *config, const char **dataset,
+                                             const char **architecture);
 
 /* [in] model: trained in place; must outlive the trainer.
    Returns FSC_OK, FSC_ERR_INVALID_ARGUMENT. */

@@ -18,6 +18,21 @@ public func fsc_model_create(_ architecture: UnsafePointer<CChar>?, _ inputShape
     }
 }
 
+@_cdecl("fsc_model_create_preset")
+public func fsc_model_create_preset(_ preset: UnsafePointer<CChar>?, _ inputShape: UnsafePointer<Int64>?, _ classes: Int32,
+                                    _ seed: UInt64, _ model: UnsafeMutablePointer<OpaquePointer?>?) -> fsc_status {
+    guarded("fsc_model_create_preset") {
+        let out = try required(model, "model")
+        let recipe = try TrainingPreset.named(try requiredString(preset, "preset"))
+        let shape = try readShape(inputShape, rank: 3, name: "input_shape")
+        guard shape.allSatisfy({ $0 <= 4096 }) else { throw BoundaryError.shape("input_shape \(shape) exceeds 4096 per dimension") }
+        guard classes >= 2 && classes <= 1 << 20 else { throw BoundaryError.invalid("classes = \(classes) is not in 2...2^20") }
+        let spec = recipe.modelSpec(inputShape: shape, classes: Int(classes))
+        var generator = SeededGenerator(seed: seed)
+        store(ModelBox(model: try spec.build(using: &generator), spec: spec), into: out)
+    }
+}
+
 @_cdecl("fsc_model_load_checkpoint")
 public func fsc_model_load_checkpoint(_ path: UnsafePointer<CChar>?, _ model: UnsafeMutablePointer<OpaquePointer?>?) -> fsc_status {
     guarded("fsc_model_load_checkpoint") {

@@ -12,12 +12,16 @@ public func fsc_ot_config_default(_ config: UnsafeMutablePointer<fsc_ot_config>?
 
 /// The documented defaults.
 func defaultOTConfig() -> fsc_ot_config {
-    let options = OTOptions()
-    return fsc_ot_config(struct_size: MemoryLayout<fsc_ot_config>.size, solver: solverTable.c(options.solver),
-                         matching: matchingTable.c(ScatteringObjective().matching),
-                         regularization: options.regularization, max_iterations: Int32(options.maxIterations),
-                         tolerance: options.tolerance, ipot_beta: options.proximalBeta,
-                         ipot_inner: Int32(options.innerIterations), epsilon_scaling: options.epsilonScaling ? 1 : 0)
+    otConfig(OTOptions(), matching: ScatteringObjective().matching)
+}
+
+/// `options` and `matching` as the C struct.
+func otConfig(_ options: OTOptions, matching: OTMatching) -> fsc_ot_config {
+    fsc_ot_config(struct_size: MemoryLayout<fsc_ot_config>.size, solver: solverTable.c(options.solver),
+                  matching: matchingTable.c(matching),
+                  regularization: options.regularization, max_iterations: Int32(options.maxIterations),
+                  tolerance: options.tolerance, ipot_beta: options.proximalBeta,
+                  ipot_inner: Int32(options.innerIterations), epsilon_scaling: options.epsilonScaling ? 1 : 0)
 }
 
 /// Engine options and matching from a caller's config (NULL = defaults), checked.

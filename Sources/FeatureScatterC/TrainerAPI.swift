@@ -11,17 +11,42 @@ public func fsc_trainer_config_default(_ config: UnsafeMutablePointer<fsc_traine
     }
 }
 
+@_cdecl("fsc_trainer_config_preset")
+public func fsc_trainer_config_preset(_ name: UnsafePointer<CChar>?, _ config: UnsafeMutablePointer<fsc_trainer_config>?,
+                                      _ dataset: UnsafeMutablePointer<UnsafePointer<CChar>?>?,
+                                      _ architecture: UnsafeMutablePointer<UnsafePointer<CChar>?>?) -> fsc_status {
+    guarded("fsc_trainer_config_preset") {
+        let target = try required(config, "config")
+        let preset = try TrainingPreset.named(try requiredString(name, "name"))
+        target.pointee = trainerConfig(recipe: preset.recipe, configuration: preset.configuration)
+        dataset?.pointee = UnsafePointer(PresetStrings.value[preset.dataset])
+        architecture?.pointee = UnsafePointer(PresetStrings.value[preset.architecture])
+    }
+}
+
+/// The presets' data set and architecture names as C strings that live as long as the library.
+private enum PresetStrings {
+    static let value: [String: UnsafeMutablePointer<CChar>] = Dictionary(
+        TrainingPreset.all.flatMap { [$0.dataset, $0.architecture] }.map { ($0, strdup($0)!) }) { first, _ in first }
+}
+
 /// The documented defaults: the engine's recipe and configuration.
 func defaultTrainerConfig() -> fsc_trainer_config {
-    let recipe = TrainingRecipe(), configuration = TrainingConfiguration()
+    trainerConfig(recipe: TrainingRecipe(), configuration: TrainingConfiguration())
+}
+
+/// `recipe` and `configuration` as the C struct, unset recipe values as the struct's "method default".
+/// The struct holds four decay epochs of a piecewise or cosine schedule: the defaults and every
+/// preset fit (a test reads each back through `trainingSetup`).
+func trainerConfig(recipe: TrainingRecipe, configuration: TrainingConfiguration) -> fsc_trainer_config {
     var c = fsc_trainer_config()
     c.struct_size = MemoryLayout<fsc_trainer_config>.size
     c.method = methodTable.c(recipe.method)
     c.epsilon = recipe.epsilon
-    c.attack_steps = 0
-    c.attack_step_size = 0
-    c.label_smoothing = -1
-    c.ot = defaultOTConfig()
+    c.attack_steps = Int32(recipe.attackSteps ?? 0)
+    c.attack_step_size = recipe.attackStepSize ?? 0
+    c.label_smoothing = recipe.labelSmoothing ?? -1
+    c.ot = otConfig(recipe.scattering.transport, matching: recipe.scattering.matching)
     c.cost = costTable.c(recipe.scattering.cost)
     c.grad_mode = gradientModeTable.c(recipe.scattering.gradientMode)
     c.trades_beta = recipe.tradesBeta
@@ -37,15 +62,23 @@ func defaultTrainerConfig() -> fsc_trainer_config {
     c.ot_scope = otScopeTable.c(recipe.scattering.scope)
     c.bucket_megabytes = configuration.bucketMegabytes
     c.sync_batchnorm = configuration.synchronizeBatchNorm ? 1 : 0
+    c.nesterov = configuration.nesterov ? 1 : 0
+    c.cosine_schedule = configuration.scheduleShape == .cosine ? 1 : 0
+    c.crop_padding = Int32(configuration.cropPadding)
+    c.horizontal_flip = configuration.horizontalFlip ? 1 : 0
     return c
 }
 
 /// The engine's recipe, configuration and communicator from a caller's config (0 or a negative
-/// smoothing = the method's default; a 0.2 struct without the later fields is accepted).
+/// smoothing = the method's default; a 0.2 or 0.3 struct without the later fields is accepted).
 func trainingSetup(_ config: UnsafePointer<fsc_trainer_config>?) throws
     -> (TrainingRecipe, TrainingConfiguration, any Communicator) {
-    let c = try versionedConfig(config, "fsc_trainer_config", defaults: defaultTrainerConfig(),
+    var c = try versionedConfig(config, "fsc_trainer_config", defaults: defaultTrainerConfig(),
                                 minimumSize: MemoryLayout<fsc_trainer_config>.offset(of: \.communicator) ?? 0)
+    if let size = config?.pointee.struct_size, size < MemoryLayout<fsc_trainer_config>.size {
+        // A 0.3 struct's tail padding is where crop_padding now lives: its bytes are not the caller's.
+        (c.crop_padding, c.horizontal_flip) = (0, 0)
+    }
     var ot = c.ot
     let (transport, matching) = try withUnsafePointer(to: &ot) { try otOptions($0) }
     var recipe = TrainingRecipe(method: try methodTable.engine(c.method, "method"), epsilon: c.epsilon,
@@ -70,6 +103,11 @@ func trainingSetup(_ config: UnsafePointer<fsc_trainer_config>?) throws
     configuration.scheduleShape = c.cosine_schedule != 0 ? .cosine : .piecewise
     configuration.bucketMegabytes = c.bucket_megabytes
     configuration.synchronizeBatchNorm = c.sync_batchnorm != 0
+    guard (0...1024).contains(c.crop_padding) else {
+        throw BoundaryError.invalid("crop_padding = \(c.crop_padding) is not in 0...1024")
+    }
+    configuration.cropPadding = Int(c.crop_padding)
+    configuration.horizontalFlip = c.horizontal_flip != 0
     return (recipe, configuration, try communicator(c.communicator))
 }
 

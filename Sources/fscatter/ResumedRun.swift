@@ -79,51 +79,18 @@ struct ResumedRun {
     /// Throws for the first field the user set (it differs from `defaults`) to a value other than the run's.
     private static func refuseContradictions<T: Encodable>(saved: T, given: T, defaults: T, except: Set<String>,
                                                           folder: String) throws {
-        let (old, new, standard) = (try flattened(saved), try flattened(given), try flattened(defaults))
+        let (old, new, standard) = (try ExplicitFlags.flattened(saved), try ExplicitFlags.flattened(given),
+                                    try ExplicitFlags.flattened(defaults))
         for (key, value) in new.sorted(by: { $0.key < $1.key }) where !except.contains(key) {
-            if isGiven(flagNames[key], value, default: standard[key]), value != old[key] {
-                throw FSCError.invalidArgument(message(folder, flagNames[key].map { "\($0) (\(key))" } ?? key,
+            if isGiven(ExplicitFlags.flagNames[key], value, default: standard[key]), value != old[key] {
+                throw FSCError.invalidArgument(message(folder, ExplicitFlags.flagNames[key].map { "\($0) (\(key))" } ?? key,
                                                        old[key] ?? "unset", value))
             }
         }
     }
 
-    /// The flag of each recorded setting (a setting counts as given when its flag is on the command
-    /// line, or its value differs from the default).
-    private static let flagNames = [
-        "epochs": "--epochs", "batchSize": "--batch-size", "learningRate": "--lr", "momentum": "--momentum",
-        "weightDecay": "--weight-decay", "nesterov": "--nesterov", "scheduleShape": "--schedule",
-        "decayEpochs": "--decay-epochs", "bucketMegabytes": "--bucket-mb", "synchronizeBatchNorm": "--sync-batchnorm",
-        "learningRateReferenceBatch": "--lr-reference-batch", "warmupEpochs": "--warmup-epochs",
-        "cropPadding": "--crop-padding", "horizontalFlip": "--flip", "seed": "--seed",
-        "method": "--method", "epsilon": "--eps", "attackSteps": "--attack-steps", "attackStepSize": "--attack-step-size",
-        "labelSmoothing": "--label-smoothing", "tradesBeta": "--trades-beta", "scattering.matching": "--matching",
-        "scattering.transport.solver": "--solver", "scattering.transport.regularization": "--ot-reg",
-        "scattering.transport.maxIterations": "--ot-iterations", "scattering.cost": "--cost",
-        "scattering.gradientMode": "--grad-mode", "scattering.scope": "--ot-scope",
-    ]
-
-    /// The `--flags` on this process's command line.
-    private static let flagsGiven = Set(CommandLine.arguments.filter { $0.hasPrefix("--") }.map {
-        String($0.split(separator: "=", maxSplits: 1)[0])
-    })
-
+    /// A setting counts as given when its flag is on the command line or its value is not the default.
     private static func isGiven(_ flag: String?, _ value: String?, default standard: String?) -> Bool {
-        value != standard || flag.map(flagsGiven.contains) == true
-    }
-
-    /// `value` as JSON leaves keyed by their dotted paths.
-    private static func flattened<T: Encodable>(_ value: T) throws -> [String: String] {
-        let object = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(value), options: [.fragmentsAllowed])
-        var leaves: [String: String] = [:]
-        func walk(_ node: Any, _ path: String) {
-            if let dictionary = node as? [String: Any] {
-                for (key, child) in dictionary { walk(child, path.isEmpty ? key : path + "." + key) }
-            } else {
-                leaves[path] = "\(node)"
-            }
-        }
-        walk(object, "")
-        return leaves
+        value != standard || flag.map(ExplicitFlags.isGiven) == true
     }
 }

@@ -8,6 +8,10 @@ struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train", abstract: "Train a model on a data set.")
 
+    @Option(help: ArgumentHelp("A named recipe that sets the data set, model and every training setting; a flag given explicitly overrides its value.",
+                               discussion: "Known: \(TrainingPreset.all.map(\.name).joined(separator: ", ")). See docs/presets.md."))
+    var preset: String?
+
     @OptionGroup var recipe: RecipeOptions
 
     @Option(help: "Model: smallcnn, mlp, preactresnet18 or wrn-D-W (e.g. wrn-16-4).")
@@ -79,6 +83,7 @@ struct TrainCommand: ParsableCommand {
     private static let defaults = TrainingConfiguration()
 
     func validate() throws {
+        if let preset { _ = try TrainingPreset.named(preset) }
         if let trainSubset, trainSubset < 1 { throw ValidationError("--train-subset must be ≥ 1") }
         _ = try ints(decayEpochs)
     }
@@ -101,8 +106,28 @@ struct TrainCommand: ParsableCommand {
         config.cropPadding = cropPadding
         config.horizontalFlip = horizontalFlip
         config.seed = seed
-        return config
+        return try namedPreset.map { try ExplicitFlags.overlay(config, on: $0.configuration) } ?? config
     }
+
+    /// The method and its settings: the flags, over the preset's when one is named.
+    func resolvedRecipe() throws -> TrainingRecipe {
+        try namedPreset.map { try ExplicitFlags.overlay(recipe.recipe, on: $0.recipe) } ?? recipe.recipe
+    }
+
+    /// The data set: `--dataset` when given, else the preset's.
+    var datasetName: String {
+        guard let namedPreset, !ExplicitFlags.isGiven("--dataset") else { return data.dataset }
+        return namedPreset.dataset
+    }
+
+    /// The model spec for `train`: `--model` when given, else the preset's, behind the preset's input normalisation.
+    func modelSpec(for train: Dataset) -> ModelSpec {
+        let architecture = namedPreset.flatMap { ExplicitFlags.isGiven("--model") ? nil : $0.architecture } ?? model
+        return ModelSpec(architecture: architecture, inputShape: train.imageShape, classes: train.classes,
+                         inputNormalization: namedPreset?.inputNormalization)
+    }
+
+    private var namedPreset: TrainingPreset? { preset.flatMap { try? TrainingPreset.named($0) } }
 
     /// The trainer: resumed from `--resume`, started from `--init-onnx`, or a fresh `--model`.
     private func trainer(for train: Dataset, resumed: ResumedRun?) throws -> Trainer {
@@ -115,11 +140,20 @@ struct TrainCommand: ParsableCommand {
             let (graph, spec) = try Ranks.communicator.agree("importing \(initONNX)") {
                 try importONNXClassifier(contentsOf: initONNX, imageShape: train.imageShape)
             }
-            return try Trainer(model: graph, spec: spec, recipe: recipe.recipe, configuration: config,
+            return try Trainer(model: graph, spec: spec, recipe: try resolvedRecipe(), configuration: config,
                                communicator: Ranks.communicator)
         }
-        let spec = ModelSpec(architecture: model, inputShape: train.imageShape, classes: train.classes)
-        return try Trainer(spec: spec, recipe: recipe.recipe, configuration: config, communicator: Ranks.communicator)
+        return try Trainer(spec: modelSpec(for: train), recipe: try resolvedRecipe(), configuration: config,
+                           communicator: Ranks.communicator)
+    }
+
+    /// What the checkpoint records beside the run: the ONNX start and the preset.
+    private func runMetadata(resumed: ResumedRun?) -> [String: String] {
+        if let resumed { return resumed.checkpoint.header.metadata.filter { ["init_onnx", "preset"].contains($0.key) } }
+        var metadata: [String: String] = [:]
+        metadata["init_onnx"] = initONNX
+        metadata["preset"] = preset
+        return metadata
     }
 
     func run() throws {
@@ -129,7 +163,10 @@ struct TrainCommand: ParsableCommand {
                 try ResumedRun(folder: folder, given: self, defaults: try TrainCommand.parse([]))
             }
         }
-        let (dataset, directory) = resumed.map { ($0.dataset, $0.dataDirectory) } ?? (data.dataset, data.dataDirectory)
+        if let resumed, let preset, resumed.checkpoint.header.metadata["preset"] != preset {
+            throw ValidationError("the run in \(resume ?? "") was started \(resumed.checkpoint.header.metadata["preset"].map { "from preset \($0)" } ?? "without a preset"); leave --preset out when resuming")
+        }
+        let (dataset, directory) = resumed.map { ($0.dataset, $0.dataDirectory) } ?? (datasetName, data.dataDirectory)
         let (trainCount, testCount) = resumed.map { ($0.trainSubset, $0.testSubset) } ?? (trainSubset, data.testSubset)
         let (train, test) = try Ranks.communicator.agree("loading the data") { () -> (Dataset, Dataset) in
             let train = try Dataset.named(dataset, directory: directory, split: .train).prefix(trainCount)
@@ -143,7 +180,7 @@ struct TrainCommand: ParsableCommand {
         if profile { Profiler.start() }
         let summary = try runTraining(trainer, train: train, test: test, datasetName: dataset,
                                       directory: resume ?? outputDirectory,
-                                      metadata: initONNX.map { ["init_onnx": $0] } ?? [:],
+                                      metadata: runMetadata(resumed: resumed),
                                       dataSelection: ResumedRun.selection(dataDirectory: directory, trainSubset: trainCount,
                                                                           testSubset: testCount),
                                       progress: { display.show($0); return true },

@@ -259,6 +259,63 @@ static void test_trainer(void) {
 }
 
 /* ONNX in and out: files and bytes, with bad input of each kind. */
+static void test_presets(void) {
+    fsc_trainer_config config;
+    const char *dataset = NULL, *architecture = NULL;
+    EXPECT_STATUS(fsc_trainer_config_preset("paper-cifar10-fs", &config, &dataset, &architecture), FSC_OK, "");
+    CHECK(strcmp(dataset, "cifar10") == 0 && strcmp(architecture, "wrn-28-10") == 0, "preset data and model");
+    CHECK(config.method == FSC_METHOD_FEATURE_SCATTERING && fabsf(config.epsilon - 8.0f / 255) < 1e-7f &&
+          config.epochs == 200 && config.batch_size == 60 && fabsf(config.learning_rate - 0.1f) < 1e-7f &&
+          config.decay_epochs[0] == 60 && config.decay_epochs[1] == 90 && config.decay_epochs[2] == 0 &&
+          config.crop_padding == 4 && config.horizontal_flip == 1 && config.ot.regularization == 0.01 &&
+          config.ot.max_iterations == 100 && config.attack_steps == 0 && config.label_smoothing < 0,
+          "paper-cifar10-fs recipe");
+    EXPECT_STATUS(fsc_trainer_config_preset("paper-svhn-madry", &config, NULL, NULL), FSC_OK, "");
+    CHECK(config.method == FSC_METHOD_MADRY && config.epochs == 100 && config.crop_padding == 0 &&
+          config.horizontal_flip == 0 && fabsf(config.learning_rate - 0.01f) < 1e-7f, "paper-svhn-madry recipe");
+    EXPECT_STATUS(fsc_trainer_config_preset("paper-mnist-fs", &config, NULL, NULL), FSC_ERR_INVALID_ARGUMENT,
+                  "paper-cifar10-fs");
+    EXPECT_STATUS(fsc_trainer_config_preset(NULL, &config, NULL, NULL), FSC_ERR_INVALID_ARGUMENT, "name");
+    EXPECT_STATUS(fsc_trainer_config_preset("paper-svhn-fs", NULL, NULL, NULL), FSC_ERR_INVALID_ARGUMENT, "config");
+
+    /* The preset's model normalises inside: on x it gives what the same network gives on 2x - 1. */
+    const int64_t shape[3] = {3, 8, 8};
+    fsc_model *preset_model = NULL, *network = NULL;
+    EXPECT_STATUS(fsc_model_create_preset("paper-cifar10-standard", shape, 10, 5, &preset_model), FSC_OK, "");
+    EXPECT_STATUS(fsc_model_create("wrn-28-10", shape, 10, 5, &network), FSC_OK, "");
+    float x[2 * 3 * 8 * 8], centred[2 * 3 * 8 * 8], normalised[20], plain[20];
+    for (int i = 0; i < 2 * 3 * 8 * 8; i++) {
+        x[i] = 0.5f + 0.5f * (float)((i * 37) % 101) / 100.0f;
+        centred[i] = 2 * x[i] - 1;
+    }
+    const int64_t xs[4] = {2, 3, 8, 8};
+    EXPECT_STATUS(fsc_model_forward(preset_model, x, xs, 4, normalised, 20), FSC_OK, "");
+    EXPECT_STATUS(fsc_model_forward(network, centred, xs, 4, plain, 20), FSC_OK, "");
+    float largest = 0;
+    for (int i = 0; i < 20; i++) largest = fmaxf(largest, fabsf(normalised[i] - plain[i]));
+    CHECK(largest < 1e-4f, "preset model = normalisation + network");
+    EXPECT_STATUS(fsc_model_create_preset("nope", shape, 10, 5, &preset_model), FSC_ERR_INVALID_ARGUMENT, "nope");
+    fsc_model_free(preset_model);
+    fsc_model_free(network);
+
+    /* Augmentation fields are read: a negative padding is refused. */
+    fsc_model *model = NULL;
+    EXPECT_STATUS(fsc_model_create("mlp", shape, 10, 1, &model), FSC_OK, "");
+    EXPECT_STATUS(fsc_trainer_config_preset("paper-cifar10-standard", &config, NULL, NULL), FSC_OK, "");
+    config.crop_padding = -1;
+    fsc_trainer *trainer = NULL;
+    EXPECT_STATUS(fsc_trainer_create(model, &config, &trainer), FSC_ERR_INVALID_ARGUMENT, "crop_padding");
+    /* A 0.3 caller's struct ends before them: its padding is not read as crop_padding. */
+    config.struct_size = offsetof(fsc_trainer_config, crop_padding) + 4;
+    EXPECT_STATUS(fsc_trainer_create(model, &config, &trainer), FSC_OK, "0.3 struct");
+    fsc_trainer_free(trainer);
+    config.struct_size = sizeof config;
+    config.crop_padding = 4;
+    EXPECT_STATUS(fsc_trainer_create(model, &config, &trainer), FSC_OK, "");
+    fsc_trainer_free(trainer);
+    fsc_model_free(model);
+}
+
 static void test_onnx(void) {
     const int64_t shape[3] = {1, 8, 8};
     fsc_model *model = NULL, *back = NULL;
@@ -479,6 +536,7 @@ int main(void) {
     test_datasets();
     test_ot();
     test_trainer();
+    test_presets();
     test_onnx();
     test_attacks();
     test_evaluation();

@@ -19,7 +19,9 @@ _Static_assert(offsetof(fsc_trainer_config, communicator) == 152, "fsc_trainer_c
 _Static_assert(offsetof(fsc_trainer_config, ot_scope) == 160, "fsc_trainer_config.ot_scope (0.3)");
 _Static_assert(offsetof(fsc_trainer_config, bucket_megabytes) == 168, "fsc_trainer_config.bucket_megabytes (0.3)");
 _Static_assert(offsetof(fsc_trainer_config, sync_batchnorm) == 176, "fsc_trainer_config.sync_batchnorm (0.3)");
-_Static_assert(sizeof(fsc_trainer_config) == 184, "fsc_trainer_config size");
+_Static_assert(offsetof(fsc_trainer_config, crop_padding) == 180, "fsc_trainer_config.crop_padding (0.4)");
+_Static_assert(offsetof(fsc_trainer_config, horizontal_flip) == 184, "fsc_trainer_config.horizontal_flip (0.4)");
+_Static_assert(sizeof(fsc_trainer_config) == 192, "fsc_trainer_config size");
 _Static_assert(offsetof(fsc_progress, loss) == 32, "fsc_progress.loss");
 _Static_assert(sizeof(fsc_progress) == 64, "fsc_progress size");
 _Static_assert(offsetof(fsc_attack_config, struct_size) == 0, "struct_size first");

@@ -1,19 +1,52 @@
 // ModelSpec.swift — built-in architectures by name, so checkpoints and the CLI can rebuild them.
 
+/// The per-channel `(x − mean_c) / std_c` a model applies to its [0, 1] input first.
+public struct InputNormalizationSpec: Codable, Equatable, Sendable {
+    /// One value per channel, or one for all channels.
+    public var mean: [Float]
+    /// Positive; as many as `mean`.
+    public var standardDeviation: [Float]
+
+    public init(mean: [Float], standardDeviation: [Float]) {
+        self.mean = mean
+        self.standardDeviation = standardDeviation
+    }
+
+    /// The layer for `channels` input channels.
+    ///
+    /// - Throws: `FSCError.invalidArgument` for a count that is neither 1 nor `channels`, or a
+    ///   standard deviation that is not positive and finite, or a mean that is not finite.
+    public func makeLayer(channels: Int) throws -> InputNormalization {
+        guard mean.count == standardDeviation.count, mean.count == 1 || mean.count == channels else {
+            throw FSCError.invalidArgument("input normalisation needs 1 or \(channels) means and as many standard deviations, got \(mean.count) and \(standardDeviation.count)")
+        }
+        guard mean.allSatisfy(\.isFinite), standardDeviation.allSatisfy({ $0.isFinite && $0 > 0 }) else {
+            throw FSCError.invalidArgument("input normalisation needs finite means and positive standard deviations, got \(mean) and \(standardDeviation)")
+        }
+        let count = mean.count == 1 ? channels : 1
+        return InputNormalization(mean: mean.flatMap { Array(repeating: $0, count: count) },
+                                  standardDeviation: standardDeviation.flatMap { Array(repeating: $0, count: count) })
+    }
+}
+
 /// A built-in architecture and the data shape it is built for.
 ///
 /// Names: `smallcnn`, `mlp`, `preactresnet18`, and `wrn-D-W` (WideResNet of depth D and
-/// width W, e.g. `wrn-16-4`, `wrn-28-10`).
+/// width W, e.g. `wrn-16-4`, `wrn-28-10`). With `inputNormalization` the network is preceded by
+/// that layer (`Sequential([normalization, network])`).
 public struct ModelSpec: Codable, Equatable, Sendable {
     public var architecture: String
     /// `[C, H, W]` of one input image.
     public var inputShape: [Int]
     public var classes: Int
+    /// Applied to the input before the network (nil: none; checkpoints before 0.4 have none).
+    public var inputNormalization: InputNormalizationSpec?
 
-    public init(architecture: String, inputShape: [Int], classes: Int) {
+    public init(architecture: String, inputShape: [Int], classes: Int, inputNormalization: InputNormalizationSpec? = nil) {
         self.architecture = architecture
         self.inputShape = inputShape
         self.classes = classes
+        self.inputNormalization = inputNormalization
     }
 
     /// Builds the model with initial weights drawn from `generator`.
@@ -21,6 +54,12 @@ public struct ModelSpec: Codable, Equatable, Sendable {
     /// - Throws: `FSCError.invalidArgument` for an unknown name or an input shape the
     ///   architecture cannot take.
     public func build(using generator: inout SeededGenerator) throws -> any Module {
+        let network = try buildNetwork(using: &generator)
+        guard let inputNormalization else { return network }
+        return Sequential([try inputNormalization.makeLayer(channels: inputShape[0]), network])
+    }
+
+    private func buildNetwork(using generator: inout SeededGenerator) throws -> any Module {
         guard inputShape.count == 3, inputShape.allSatisfy({ $0 > 0 }) else {
             throw FSCError.invalidArgument("input shape must be [C,H,W] with positive sizes, got \(inputShape)")
         }

@@ -28,6 +28,14 @@ public struct TrainingSummary: Codable, Sendable {
     /// Seconds of gradient all-reduce over the run, and the part the backward pass did not hide.
     public var allReduceSeconds: Double
     public var allReduceExposedSeconds: Double
+    /// The preset the run started from (the `preset` metadata), if any.
+    public var preset: String?
+    /// The method's settings with every default resolved (as the checkpoint records them).
+    public var settings: [String: String]
+    /// The run's settings, resolved.
+    public var configuration: TrainingConfiguration
+    /// The model's input normalisation, if it has one.
+    public var inputNormalization: InputNormalizationSpec?
 }
 
 /// Trains `trainer` to its configured epoch count. With a `directory` it writes there
@@ -89,7 +97,9 @@ public func runTraining(_ trainer: Trainer, train: Dataset, test: Dataset?, data
         checkpoint: directory.map { RunFiles.checkpointPath(in: $0) },
         blasCore: BLASRuntime.coreName, threads: Parallelism.workerCount, ranks: communicator.size,
         stateHash: String(try trainer.checkReplicasAgree(), radix: 16),
-        allReduceSeconds: trainer.communicationSeconds.total, allReduceExposedSeconds: trainer.communicationSeconds.exposed)
+        allReduceSeconds: trainer.communicationSeconds.total, allReduceExposedSeconds: trainer.communicationSeconds.exposed,
+        preset: metadata["preset"], settings: trainer.settings, configuration: trainer.configuration,
+        inputNormalization: trainer.spec.inputNormalization)
     try communicator.agree("writing the summary") { try files?.write(summary) }
     return summary
 }

@@ -16,13 +16,13 @@ from .data import Dataset
 from .distributed import Communicator
 from .evaluation import evaluate
 from .model import Model
-from .training import Trainer, train
+from .training import Trainer, preset_data, train
 
 __version__ = _library.fsc_version().decode()
 
 __all__ = ["Cancelled", "Communicator", "Dataset", "FeatureScatterError", "IOFailure", "InternalError", "InvalidArgumentError",
            "Model", "NotFiniteError", "OnnxError", "ShapeError", "Trainer", "attacks", "blas_core", "evaluate", "ot",
-           "train"]
+           "preset_data", "train"]
 
 
 def blas_core():

@@ -44,7 +44,8 @@ class TrainerConfig(ctypes.Structure):
                 ("batch_size", ctypes.c_int32), ("learning_rate", ctypes.c_float), ("momentum", ctypes.c_float),
                 ("weight_decay", ctypes.c_float), ("decay_epochs", ctypes.c_int32 * 4), ("seed", ctypes.c_uint64),
                 ("nesterov", ctypes.c_int32), ("cosine_schedule", ctypes.c_int32), ("communicator", ctypes.c_void_p),
-                ("ot_scope", ctypes.c_int), ("bucket_megabytes", ctypes.c_double), ("sync_batchnorm", ctypes.c_int32)]
+                ("ot_scope", ctypes.c_int), ("bucket_megabytes", ctypes.c_double), ("sync_batchnorm", ctypes.c_int32),
+                ("crop_padding", ctypes.c_int32), ("horizontal_flip", ctypes.c_int32)]
 
 
 class Progress(ctypes.Structure):
@@ -93,6 +94,7 @@ SIGNATURES = {
                                   ctypes.c_size_t]),
     "fsc_dataset_free": (None, [handle]),
     "fsc_model_create": (status, [ctypes.c_char_p, c_int64_p, ctypes.c_int32, ctypes.c_uint64, handle_p]),
+    "fsc_model_create_preset": (status, [ctypes.c_char_p, c_int64_p, ctypes.c_int32, ctypes.c_uint64, handle_p]),
     "fsc_model_load_checkpoint": (status, [ctypes.c_char_p, handle_p]),
     "fsc_model_save_checkpoint": (status, [handle, ctypes.c_char_p]),
     "fsc_model_parameter_count": (status, [handle, c_int64_p]),
@@ -120,6 +122,8 @@ SIGNATURES = {
                                  ctypes.POINTER(OTConfig), ctypes.c_int, c_double_p, c_float_p, c_float_p,
                                  ctypes.POINTER(OTReport)]),
     "fsc_trainer_config_default": (status, [ctypes.POINTER(TrainerConfig)]),
+    "fsc_trainer_config_preset": (status, [ctypes.c_char_p, ctypes.POINTER(TrainerConfig),
+                                           ctypes.POINTER(ctypes.c_char_p), ctypes.POINTER(ctypes.c_char_p)]),
     "fsc_trainer_create": (status, [handle, ctypes.POINTER(TrainerConfig), handle_p]),
     "fsc_trainer_step": (status, [handle, c_float_p, c_int64_p, ctypes.c_size_t, c_int32_p, ctypes.c_size_t,
                                   c_float_p]),

@@ -31,6 +31,13 @@ class Model(Handle):
         return cls(new_handle(_lib.lib.fsc_model_create, architecture.encode(), shape_p, int(classes), int(seed)))
 
     @classmethod
+    def from_preset(cls, preset, input_shape, classes=10, seed=0):
+        """A new model for a named recipe (e.g. "paper-cifar10-fs"): its architecture behind its
+        input normalisation, so images stay in [0, 1]. See :func:`featurescatter.preset_data`."""
+        shape, shape_p = shape_buffer(input_shape)
+        return cls(new_handle(_lib.lib.fsc_model_create_preset, preset.encode(), shape_p, int(classes), int(seed)))
+
+    @classmethod
     def load(cls, path):
         """A model from a checkpoint written by ``fscatter train`` or :meth:`save`."""
         return cls(new_handle(_lib.lib.fsc_model_load_checkpoint, str(path).encode()))

@@ -16,10 +16,26 @@ OT_SCOPES = {"global": 0, "local": 1}
 METHODS = {"standard": 0, "madry": 1, "feature-scattering": 2, "random": 3, "supervised": 4, "trades": 5}
 
 
-def _config(method, epochs, batch_size, lr, eps, seed, **options):
-    """An ``fsc_trainer_config``: the library's defaults, then every argument that is not None."""
+def preset_data(name):
+    """The data set and architecture a named recipe trains: ``(dataset, architecture)``.
+
+    >>> preset_data("paper-cifar10-fs")
+    ('cifar10', 'wrn-28-10')
+    """
+    dataset, architecture = ctypes.c_char_p(), ctypes.c_char_p()
     config = _lib.TrainerConfig()
-    _lib.check(_lib.lib.fsc_trainer_config_default(ctypes.byref(config)))
+    _lib.check(_lib.lib.fsc_trainer_config_preset(name.encode(), ctypes.byref(config), ctypes.byref(dataset),
+                                                  ctypes.byref(architecture)))
+    return dataset.value.decode(), architecture.value.decode()
+
+
+def _config(method, epochs, batch_size, lr, eps, seed, preset=None, **options):
+    """An ``fsc_trainer_config``: the library's defaults (or the preset's), then every argument that is not None."""
+    config = _lib.TrainerConfig()
+    if preset is None:
+        _lib.check(_lib.lib.fsc_trainer_config_default(ctypes.byref(config)))
+    else:
+        _lib.check(_lib.lib.fsc_trainer_config_preset(preset.encode(), ctypes.byref(config), None, None))
     if method is not None:
         if method not in METHODS:
             raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
@@ -52,15 +68,16 @@ def _config(method, epochs, batch_size, lr, eps, seed, **options):
 class Trainer(Handle):
     """A training run of ``model`` (trained in place) with one method; drive it with :meth:`step`.
 
-    Arguments left as None take the library's defaults (``fsc_trainer_config_default``). With
+    Arguments left as None take the library's defaults (``fsc_trainer_config_default``), or with
+    ``preset`` (e.g. "paper-cifar10-fs") that recipe's (``fsc_trainer_config_preset``). With
     ``comm`` (an mpi4py communicator) every rank makes the trainer and it trains data-parallel.
     """
 
     _free = _lib.lib.fsc_trainer_free
 
     def __init__(self, model, method=None, epochs=None, batch_size=None, lr=None, eps=None, seed=None, comm=None,
-                 **options):
-        config = _config(method, epochs, batch_size, lr, eps, seed, **options)
+                 preset=None, **options):
+        config = _config(method, epochs, batch_size, lr, eps, seed, preset, **options)
         self.communicator = as_communicator(comm)
         if self.communicator is not None:
             config.communicator = self.communicator.handle
@@ -105,11 +122,11 @@ def _progress_printer():
 
 
 def train(model, data, method=None, test=None, epochs=None, batch_size=None, lr=None, eps=None, seed=None,
-          out_dir=None, progress=True, comm=None, **options):
+          out_dir=None, progress=True, comm=None, preset=None, **options):
     """Trains ``model`` in place on a :class:`Dataset` and returns the clean test accuracy (or NaN).
 
     Arguments left as None take the library's defaults (feature scattering, ε 0.1, 10 epochs of
-    batch 128 at learning rate 0.05, seed 0).
+    batch 128 at learning rate 0.05, seed 0), or with ``preset`` that named recipe's.
 
     Parameters
     ----------
@@ -125,13 +142,16 @@ def train(model, data, method=None, test=None, epochs=None, batch_size=None, lr=
         ``attack_steps``, ``attack_step_size``, ``label_smoothing``, ``solver``, ``matching``, ``ot_reg``,
         ``ot_iterations``, ``cost``, ``grad_mode``, ``trades_beta``, ``momentum``, ``weight_decay``,
         ``decay_epochs``, ``nesterov``, ``cosine_schedule``, ``ot_scope`` ("global" or "local"),
-        ``bucket_megabytes``, ``sync_batchnorm`` (1 for SyncBN).
+        ``bucket_megabytes``, ``sync_batchnorm`` (1 for SyncBN), ``crop_padding``, ``horizontal_flip``.
+    preset : str, optional
+        A named recipe ("paper-cifar10-fs", "fmnist-smallcnn-madry", ...; docs/presets.md); make the
+        model with :meth:`Model.from_preset` and the data with :func:`preset_data`.
 
     Examples
     --------
     >>> train(model, Dataset.load(limit=1000), method="feature-scattering", epochs=1)  # doctest: +SKIP
     """
-    with Trainer(model, method, epochs, batch_size, lr, eps, seed, comm=comm, **options) as trainer:
+    with Trainer(model, method, epochs, batch_size, lr, eps, seed, comm=comm, preset=preset, **options) as trainer:
         callback = _progress_printer() if progress is True else (progress or (lambda p: 0))
         c_callback = _lib.PROGRESS_FN(lambda p, user: int(callback(p)))
         accuracy = ctypes.c_double()

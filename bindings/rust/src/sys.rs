@@ -130,6 +130,8 @@ pub struct fsc_trainer_config {
     pub ot_scope: fsc_ot_scope,
     pub bucket_megabytes: f64,
     pub sync_batchnorm: i32,
+    pub crop_padding: i32,
+    pub horizontal_flip: i32,
 }
 
 #[repr(C)]
@@ -179,6 +181,9 @@ extern "C" {
     pub fn fsc_model_create(
         architecture: *const c_char, input_shape: *const i64, classes: i32, seed: u64, model: *mut *mut fsc_model,
     ) -> fsc_status;
+    pub fn fsc_model_create_preset(
+        preset: *const c_char, input_shape: *const i64, classes: i32, seed: u64, model: *mut *mut fsc_model,
+    ) -> fsc_status;
     pub fn fsc_model_load_checkpoint(path: *const c_char, model: *mut *mut fsc_model) -> fsc_status;
     pub fn fsc_model_load_onnx(path: *const c_char, image_shape: *const i64, model: *mut *mut fsc_model) -> fsc_status;
     pub fn fsc_model_from_onnx_bytes(
@@ -226,6 +231,10 @@ extern "C" {
     pub fn fsc_report_free(report: *mut fsc_report);
 
     pub fn fsc_trainer_config_default(config: *mut fsc_trainer_config) -> fsc_status;
+    pub fn fsc_trainer_config_preset(
+        name: *const c_char, config: *mut fsc_trainer_config, dataset: *mut *const c_char,
+        architecture: *mut *const c_char,
+    ) -> fsc_status;
     pub fn fsc_trainer_create(
         model: *mut fsc_model, config: *const fsc_trainer_config, trainer: *mut *mut fsc_trainer,
     ) -> fsc_status;
