@@ -17,7 +17,7 @@ RELEASE_BIN  := .build/release
 DEB_PACKAGES := libopenblas-dev zlib1g-dev dataset-fashion-mnist libonnx-dev libprotobuf-dev protobuf-compiler \
                 libonnx-testdata libopenmpi-dev openmpi-bin
 TEST_PACKAGES := valgrind pkg-config binutils iproute2 g++ cargo
-PY_PACKAGES  := numpy pot pytest matplotlib onnx onnxruntime mpi4py
+PY_PACKAGES  := numpy scipy pot pytest matplotlib onnx onnxruntime mpi4py
 DEMO_DIR     ?= runs/demo
 PREFIX       ?= /usr/local
 LIB_BUILD    := .build-lib

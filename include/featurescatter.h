@@ -110,7 +110,9 @@ typedef struct fsc_dataset fsc_dataset;
 typedef enum fsc_split { FSC_SPLIT_TRAIN = 0, FSC_SPLIT_TEST = 1 } fsc_split;
 
 /* Loads a data set by name: "fashion-mnist" (path NULL = /usr/share/datasets/fashion-mnist),
-   "mnist" (IDX folder), "cifar10"/"cifar100" (binary batches folder) or "npz" (path = file).
+   "mnist" (IDX folder), "cifar10"/"cifar100" (binary batches folder), "svhn" (folder of the
+   official train_32x32.mat and test_32x32.mat), "svhn-extra" (the same, with extra_32x32.mat
+   added to the train split) or "npz" (path = file).
    [in] limit: keep the first `limit` examples (0 = all). [out] dataset: the new handle.
    Returns FSC_OK, FSC_ERR_INVALID_ARGUMENT, FSC_ERR_IO, FSC_ERR_SHAPE. */
 FSC_API fsc_status fsc_dataset_load(const char *name, const char *path, fsc_split split, int64_t limit,

@@ -4,7 +4,7 @@ import ArgumentParser
 import FeatureScatter
 
 struct DataOptions: ParsableArguments {
-    @Option(help: "Data set: fashion-mnist, mnist, cifar10, cifar100 or npz (with --data-dir FILE.npz).")
+    @Option(help: "Data set: fashion-mnist, mnist, cifar10, cifar100, svhn (train_32x32.mat, test_32x32.mat), svhn-extra (train + extra_32x32.mat) or npz (with --data-dir FILE.npz).")
     var dataset = "fashion-mnist"
 
     @Option(name: .customLong("data-dir"), help: "Folder of the data set's files (default for fashion-mnist: \(Dataset.fashionMNISTDirectory)).")

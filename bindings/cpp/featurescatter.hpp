@@ -144,7 +144,8 @@ enum class split { train = FSC_SPLIT_TRAIN, test = FSC_SPLIT_TEST };
 /// A labelled image set held in memory.
 class dataset {
 public:
-    /// "fashion-mnist" (no path: the Debian package's folder), "mnist", "cifar10", "cifar100" or "npz";
+    /// "fashion-mnist" (no path: the Debian package's folder), "mnist", "cifar10", "cifar100", "svhn",
+    /// "svhn-extra" (SVHN's train split with extra_32x32.mat) or "npz";
     /// `limit` keeps the first examples (0 = all).
     static dataset load(const std::string &name, split part, std::int64_t limit = 0,
                         const std::optional<std::string> &path = std::nullopt) {

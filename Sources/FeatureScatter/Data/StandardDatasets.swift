@@ -1,4 +1,4 @@
-// StandardDatasets.swift — MNIST-style IDX sets and CIFAR binary batches from disk.
+// StandardDatasets.swift — MNIST-style IDX sets and CIFAR binary batches from disk; data sets by name.
 
 import Foundation
 
@@ -70,8 +70,9 @@ extension Dataset {
     }
 
     /// A data set by name: "fashion-mnist" or "mnist" (IDX), "cifar10" or "cifar100"
-    /// (binary batches), or "npz" (an archive, with `directory` the file's path; SVHN and
-    /// other sets converted with NumPy). `directory` defaults to Debian's Fashion-MNIST.
+    /// (binary batches), "svhn" (the official `train_32x32.mat`/`test_32x32.mat`), "svhn-extra"
+    /// (the same with `extra_32x32.mat` added to the train split), or "npz" (an archive, with
+    /// `directory` the file's path). `directory` defaults to Debian's Fashion-MNIST.
     public static func named(_ name: String, directory: String?, split: DatasetSplit) throws -> Dataset {
         switch name {
         case "fashion-mnist":
@@ -85,8 +86,13 @@ extension Dataset {
         case "cifar10", "cifar100":
             guard let directory else { throw FSCError.invalidArgument("\(name) needs a data directory") }
             return try cifar(directory: directory, split: split, classes: name == "cifar10" ? 10 : 100)
+        case "svhn", "svhn-extra":
+            guard let directory else {
+                throw FSCError.invalidArgument("\(name) needs a data directory (the folder of train_32x32.mat and test_32x32.mat)")
+            }
+            return try svhn(directory: directory, split: split, includeExtra: name == "svhn-extra")
         default:
-            throw FSCError.invalidArgument("unknown dataset \"\(name)\" (known: fashion-mnist, mnist, cifar10, cifar100, npz)")
+            throw FSCError.invalidArgument("unknown dataset \"\(name)\" (known: fashion-mnist, mnist, cifar10, cifar100, svhn, svhn-extra, npz)")
         }
     }
 

@@ -24,9 +24,11 @@ class Dataset(Handle):
 
     @classmethod
     def load(cls, name="fashion-mnist", path=None, split="train", limit=0):
-        """Loads "fashion-mnist", "mnist", "cifar10", "cifar100" or "npz" (``path`` = file).
+        """Loads "fashion-mnist", "mnist", "cifar10", "cifar100", "svhn", "svhn-extra" or "npz".
 
-        ``limit`` keeps the first N examples (0 = all).
+        ``path`` is the data set's folder, or the file for "npz". "svhn" reads the official
+        ``train_32x32.mat`` and ``test_32x32.mat``; "svhn-extra" adds ``extra_32x32.mat`` to the
+        train split. ``limit`` keeps the first N examples (0 = all).
         """
         if split not in _SPLITS:
             raise ValueError(f"split must be 'train' or 'test', got {split!r}")

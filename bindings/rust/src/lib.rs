@@ -180,7 +180,8 @@ pub struct Dataset {
 owned_handle!(Dataset, sys::fsc_dataset, sys::fsc_dataset_free);
 
 impl Dataset {
-    /// "fashion-mnist" (no path: the Debian package's folder), "mnist", "cifar10", "cifar100" or "npz";
+    /// "fashion-mnist" (no path: the Debian package's folder), "mnist", "cifar10", "cifar100", "svhn",
+    /// "svhn-extra" (SVHN's train split with extra_32x32.mat) or "npz";
     /// `limit` keeps the first examples (0 = all).
     pub fn load(name: &str, split: Split, limit: i64, path: Option<&str>) -> Result<Self> {
         let name = c_string(name)?;
