@@ -26,17 +26,24 @@ struct ImportCommand: ParsableCommand {
     @Option(name: .customLong("export"), help: "Export the imported graph again to this ONNX file.")
     var exportPath: String?
 
+    @Option(name: .customLong("input-normalization"), help: inputNormalizationHelp)
+    var inputNormalization: InputNormalizationSpec?
+
     func run() throws {
         var options = ONNXImportOptions()
         options.limits.maxTotalElements = maxElements
         let graph = try importONNX(contentsOf: onnx, options: options)
+        let model: any Module = try inputNormalization.map { normalization in
+            let spec = try importONNXClassifier(contentsOf: onnx, options: options).1
+            return try normalizingInput(of: graph, spec: spec, with: normalization).0
+        } ?? graph
         if let input, let output {
             let x = try readNPY(path: input)
-            let y = graph.predict(Tensor(shape: x.shape, scalars: x.floats()))
+            let y = model.predict(Tensor(shape: x.shape, scalars: x.floats()))
             try writeNPY(y.scalars, shape: y.shape, to: output)
         }
         if let exportPath {
-            try exportONNX(graph, inputShape: [], to: exportPath)
+            try exportONNX(model, inputShape: [], to: exportPath)
         }
         func describe(_ info: ONNXValueInfo) -> String {
             let dims = info.shape.map { shape in

@@ -10,8 +10,14 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "An ONNX classifier instead of a checkpoint ([0,1] images in, logits out).")
     var onnx: String?
 
+    @Option(name: .customLong("input-normalization"), help: inputNormalizationHelp)
+    var inputNormalization: InputNormalizationSpec?
+
     func validate() throws {
         if (checkpoint == nil) == (onnx == nil) { throw ValidationError("give exactly one of --checkpoint and --onnx") }
+        if inputNormalization != nil, onnx == nil {
+            throw ValidationError("--input-normalization applies to --onnx models; a checkpoint records its own")
+        }
     }
 
     /// The path given, for reports.
@@ -19,16 +25,17 @@ struct ModelOptions: ParsableArguments {
 
     /// The model and its spec, checked against the data's image shape.
     func load(imageShape: [Int]) throws -> (any Module, ModelSpec) {
-        try loadModel(path, imageShape: imageShape)
+        try loadModel(path, imageShape: imageShape, inputNormalization: inputNormalization)
     }
 }
 
-/// The model in a checkpoint, or in an ONNX file when `path` ends in `.onnx`, checked against
-/// the data's image shape.
-func loadModel(_ path: String, imageShape: [Int]) throws -> (any Module, ModelSpec) {
+/// The model in a checkpoint, or in an ONNX file when `path` ends in `.onnx` (behind
+/// `inputNormalization` when given), checked against the data's image shape.
+func loadModel(_ path: String, imageShape: [Int],
+               inputNormalization: InputNormalizationSpec? = nil) throws -> (any Module, ModelSpec) {
     if path.lowercased().hasSuffix(".onnx") {
         let (graph, spec) = try importONNXClassifier(contentsOf: path, imageShape: imageShape)
-        return (graph, spec)
+        return try inputNormalization.map { try normalizingInput(of: graph, spec: spec, with: $0) } ?? (graph, spec)
     }
     let saved = try Checkpoint.read(from: path)
     let spec = saved.header.model

@@ -21,6 +21,9 @@ struct TrainCommand: ParsableCommand {
             help: "Start from an ONNX classifier (its graph and weights) instead of a fresh --model.")
     var initONNX: String?
 
+    @Option(name: .customLong("input-normalization"), help: inputNormalizationHelp)
+    var inputNormalization: InputNormalizationSpec?
+
     @OptionGroup var data: DataOptions
 
     @Option(name: .customLong("train-subset"), help: "Use only the first N training images.")
@@ -84,6 +87,9 @@ struct TrainCommand: ParsableCommand {
 
     func validate() throws {
         if let preset { _ = try TrainingPreset.named(preset) }
+        if inputNormalization != nil, initONNX == nil {
+            throw ValidationError("--input-normalization applies to --init-onnx models (a --model takes its preset's)")
+        }
         if let trainSubset, trainSubset < 1 { throw ValidationError("--train-subset must be ≥ 1") }
         _ = try ints(decayEpochs)
     }
@@ -138,7 +144,7 @@ struct TrainCommand: ParsableCommand {
         }
         if let initONNX {
             let (graph, spec) = try Ranks.communicator.agree("importing \(initONNX)") {
-                try importONNXClassifier(contentsOf: initONNX, imageShape: train.imageShape)
+                try loadModel(initONNX, imageShape: train.imageShape, inputNormalization: inputNormalization)
             }
             return try Trainer(model: graph, spec: spec, recipe: try resolvedRecipe(), configuration: config,
                                communicator: Ranks.communicator)

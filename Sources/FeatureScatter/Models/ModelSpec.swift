@@ -54,9 +54,22 @@ public struct ModelSpec: Codable, Equatable, Sendable {
     /// - Throws: `FSCError.invalidArgument` for an unknown name or an input shape the
     ///   architecture cannot take.
     public func build(using generator: inout SeededGenerator) throws -> any Module {
-        let network = try buildNetwork(using: &generator)
+        try precededByInputNormalization(try buildNetwork(using: &generator))
+    }
+
+    /// `network` behind this spec's input normalisation (`network` itself without one).
+    ///
+    /// - Throws: `FSCError.invalidArgument` for statistics that do not fit the input channels.
+    public func precededByInputNormalization(_ network: any Module) throws -> any Module {
         guard let inputNormalization else { return network }
         return Sequential([try inputNormalization.makeLayer(channels: inputShape[0]), network])
+    }
+
+    /// The network behind the input normalisation of a model this spec built (the model itself without one).
+    public func network(of model: any Module) -> any Module {
+        guard inputNormalization != nil, let sequential = model as? Sequential, sequential.layers.count == 2,
+              sequential.layers[0] is InputNormalization else { return model }
+        return sequential.layers[1]
     }
 
     private func buildNetwork(using generator: inout SeededGenerator) throws -> any Module {

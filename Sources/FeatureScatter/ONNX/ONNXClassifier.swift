@@ -23,6 +23,19 @@ public func importONNXClassifier(bytes: [UInt8], imageShape: [Int]? = nil,
     return (graph, try classifierSpec(of: graph, imageShape: imageShape))
 }
 
+/// `graph` behind `(x − mean_c) / std_c`: an ONNX classifier trained on normalised images whose
+/// normalisation happened outside the graph (as PyTorch's `transforms.Normalize`) then takes
+/// [0, 1] images, so attacks, ε and clipping keep their pixel meaning. The spec records the
+/// normalisation, so checkpoints keep it and ONNX export writes it as `Sub`, `Div` first.
+///
+/// - Throws: `FSCError.invalidArgument` for statistics that do not fit the graph's channels.
+public func normalizingInput(of graph: GraphModule, spec: ModelSpec,
+                             with normalization: InputNormalizationSpec) throws -> (any Module, ModelSpec) {
+    var normalized = spec
+    normalized.inputNormalization = normalization
+    return (try normalized.precededByInputNormalization(graph), normalized)
+}
+
 /// The classifier spec of `graph`, found by running it on one zero image.
 func classifierSpec(of graph: GraphModule, imageShape: [Int]?) throws -> ModelSpec {
     guard graph.inputs.count == 1, graph.outputs.count >= 1 else {

@@ -20,6 +20,10 @@ public func exportONNX(_ model: any Module, inputShape: [Int], options: ONNXExpo
     var graph: ONNXGraphBuilder
     if let imported = model as? GraphModule {
         graph = try imported.builder()
+    } else if let sequential = model as? Sequential, sequential.layers.count == 2,
+              let normalization = sequential.layers[0] as? InputNormalization,
+              let imported = sequential.layers[1] as? GraphModule {
+        graph = try imported.builder(normalizingInputWith: normalization)
     } else {
         guard supportedExportOpsets.contains(options.opset) else {
             throw FSCError.invalidArgument("export opset \(options.opset) is outside \(supportedExportOpsets)")
@@ -70,6 +74,25 @@ extension GraphModule {
             }
         }
         graph.nodes = nodes
+        return graph
+    }
+
+    /// The graph behind `normalization`: its input now takes [0, 1] images, and `Sub`, `Div` nodes
+    /// in front feed what the graph's input used to be.
+    func builder(normalizingInputWith normalization: InputNormalization) throws -> ONNXGraphBuilder {
+        var graph = try builder()
+        guard let original = graph.inputs.first else { return graph }
+        let images = graph.name("images")
+        graph.inputs[0] = ONNXValueInfo(name: images, elementType: original.elementType, shape: original.shape,
+                                        dimensionNames: original.dimensionNames)
+        let graphNodes = graph.nodes
+        graph.nodes = []
+        let mean = graph.initializer("normalization.mean", normalization.mean.value)
+        let std = graph.initializer("normalization.std", normalization.standardDeviation.value)
+        let centred = graph.node("Sub", [images, mean])
+        graph.nodes.append(ONNXNode(opType: "Div", name: graph.name("Div_node"), domain: "", inputs: [centred, std],
+                                    outputs: [original.name], attributes: [:]))
+        graph.nodes += graphNodes
         return graph
     }
 }

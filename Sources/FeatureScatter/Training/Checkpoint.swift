@@ -65,8 +65,8 @@ public struct Checkpoint {
         }
         header = Header(formatVersion: 2, model: spec, epoch: epoch, learningRate: optimizer?.learningRate ?? 0,
                         metadata: metadata, entries: entries)
-        if model is GraphModule {
-            header.onnxGraph = Data(try exportONNX(model, inputShape: spec.inputShape)).base64EncodedString()
+        if let graph = spec.network(of: model) as? GraphModule {
+            header.onnxGraph = Data(try exportONNX(graph, inputShape: spec.inputShape)).base64EncodedString()
         }
         self.tensors = tensors
     }
@@ -143,7 +143,8 @@ public struct Checkpoint {
         let model: any Module
         if let graph = header.onnxGraph {
             guard let bytes = Data(base64Encoded: graph) else { throw FSCError.io("checkpoint's embedded ONNX graph is not base64") }
-            model = try importONNXClassifier(bytes: [UInt8](bytes), imageShape: header.model.inputShape).0
+            let graph = try importONNXClassifier(bytes: [UInt8](bytes), imageShape: header.model.inputShape).0
+            model = try header.model.precededByInputNormalization(graph)
         } else {
             var generator = SeededGenerator(seed: 0)
             model = try header.model.build(using: &generator)
