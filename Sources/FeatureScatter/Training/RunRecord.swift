@@ -69,3 +69,34 @@ extension Checkpoint {
         }
     }
 }
+
+extension Checkpoint {
+    /// The checkpoint metadata key of the run's per-epoch metrics (a JSON array).
+    public static let historyKey = "metrics"
+
+    /// The metrics of the epochs up to this checkpoint: all of them, or the last ones when the run
+    /// was resumed from a checkpoint written before 0.4, which records none.
+    ///
+    /// - Throws: `FSCError.io` when the history is present but unreadable or not consecutive epochs
+    ///   ending at the checkpoint's.
+    public func metricsHistory() throws -> [EpochMetrics] {
+        guard let text = header.metadata[Self.historyKey] else { return [] }
+        let history: [EpochMetrics]
+        do {
+            history = try JSONDecoder().decode([EpochMetrics].self, from: Data(text.utf8))
+        } catch {
+            throw FSCError.io("the checkpoint's metrics history is unreadable: \(error)")
+        }
+        let expected = Array(stride(from: header.epoch - history.count + 1, through: header.epoch, by: 1))
+        guard history.map(\.epoch) == expected, expected.first.map({ $0 >= 1 }) ?? true else {
+            throw FSCError.io("the checkpoint's metrics history has epochs \(history.map(\.epoch)), not the last of 1...\(header.epoch)")
+        }
+        return history
+    }
+
+    static func encodedHistory(_ history: [EpochMetrics]) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(history), as: UTF8.self)
+    }
+}

@@ -55,6 +55,9 @@ public final class Trainer {
     public let settings: [String: String]
     /// The recipe the method came from (nil for a method given directly); checkpoints record it.
     public private(set) var recipe: TrainingRecipe?
+    /// The metrics of every epoch of the run, in order; checkpoints record them, so a resumed run
+    /// has its whole history (empty after a checkpoint written before 0.4).
+    public private(set) var history: [EpochMetrics] = []
     private let reducer: GradientReducer?
     /// Steps taken through `trainStep(images:labels:)`, which key their draws.
     private var hostSteps = 0
@@ -186,6 +189,7 @@ public final class Trainer {
         }
         try checkpoint.restore(into: model, optimizer: optimizer)
         epoch = checkpoint.header.epoch
+        history = try checkpoint.metricsHistory()
     }
 
     /// A checkpoint of the run as it stands, recording the method's settings, the seed, the run
@@ -194,7 +198,8 @@ public final class Trainer {
     public func checkpoint(metadata: [String: String] = [:], data: RunRecord.Data? = nil) throws -> Checkpoint {
         try synchronizeBuffers()
         let run = RunRecord(recipe: recipe, configuration: configuration, data: data)
-        let facts = settings.merging(["seed": "\(configuration.seed)", RunRecord.metadataKey: run.json]) { a, _ in a }
+        let facts = settings.merging(["seed": "\(configuration.seed)", RunRecord.metadataKey: run.json,
+                                      Checkpoint.historyKey: try Checkpoint.encodedHistory(history)]) { a, _ in a }
         return try Checkpoint(model: model, spec: spec, optimizer: optimizer, epoch: epoch,
                               metadata: metadata.merging(facts) { a, _ in a })
     }
@@ -357,9 +362,12 @@ public final class Trainer {
             try synchronizeBuffers()
             testAccuracy = try accuracy(of: model, on: test, communicator: communicator)
         }
-        return EpochMetrics(epoch: epoch, learningRate: optimizer.learningRate, trainLoss: lossSum / Double(max(seen, 1)),
-                            trainAccuracy: 100 * Double(correct) / Double(max(seen, 1)), testAccuracy: testAccuracy,
-                            seconds: seconds, imagesPerSecond: Double(seen) / max(seconds, 1e-9),
-                            statistics: statisticSums.mapValues { $0 / Double(max(seen, 1)) })
+        let metrics = EpochMetrics(epoch: epoch, learningRate: optimizer.learningRate,
+                                   trainLoss: lossSum / Double(max(seen, 1)),
+                                   trainAccuracy: 100 * Double(correct) / Double(max(seen, 1)), testAccuracy: testAccuracy,
+                                   seconds: seconds, imagesPerSecond: Double(seen) / max(seconds, 1e-9),
+                                   statistics: statisticSums.mapValues { $0 / Double(max(seen, 1)) })
+        history.append(metrics)
+        return metrics
     }
 }

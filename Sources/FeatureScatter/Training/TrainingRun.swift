@@ -64,7 +64,9 @@ public func runTraining(_ trainer: Trainer, train: Dataset, test: Dataset?, data
     }
     let fresh = trainer.epoch == 0
     let files = try communicator.agree("creating the run folder") {
-        try directory.flatMap { communicator.isRoot ? try RunFiles(directory: $0, fresh: fresh) : nil }
+        let files = try directory.flatMap { communicator.isRoot ? try RunFiles(directory: $0, fresh: fresh) : nil }
+        if !fresh { try files?.reconcile(with: trainer.history, epoch: trainer.epoch) }
+        return files
     }
     var trainSeconds = 0.0, trainedImages = 0
     var lastAccuracy: Double?
@@ -112,11 +114,40 @@ private struct RunFiles {
 
     static func checkpointPath(in directory: String) -> String { directory + "/checkpoint.fsc" }
 
-    /// Creates the folder; a fresh run starts a new metrics file.
+    /// Creates the folder and removes the temporary files a killed write left there; a fresh run
+    /// starts a new metrics file.
     init(directory: String, fresh: Bool) throws {
         self.directory = directory
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        for name in names where [".checkpoint.fsc.tmp-", ".summary.json.tmp-", ".metrics.jsonl.tmp-"].contains(where: name.hasPrefix) {
+            try? FileManager.default.removeItem(atPath: directory + "/" + name)
+        }
         if fresh { try? FileManager.default.removeItem(atPath: metrics) }
+    }
+
+    /// Makes a resumed run's `metrics.jsonl` hold one line per epoch up to the checkpoint's `epoch`,
+    /// as an uninterrupted run's would: the lines of `history` (the checkpoint's record), after the
+    /// file's own lines of earlier epochs when `history` does not reach back to epoch 1. A line cut by
+    /// a kill, or of an epoch the checkpoint does not have, goes.
+    func reconcile(with history: [EpochMetrics], epoch: Int) throws {
+        let firstRecorded = epoch - history.count + 1
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let existing = (try? String(contentsOfFile: metrics, encoding: .utf8)) ?? ""
+        var kept: [EpochMetrics] = []
+        for line in existing.split(separator: "\n") {
+            guard let entry = try? decoder.decode(EpochMetrics.self, from: Data(line.utf8)),
+                  entry.epoch == kept.count + 1, entry.epoch < firstRecorded else { continue }
+            kept.append(entry)
+        }
+        let encoder = RunFiles.encoder(pretty: false)
+        var text = Data()
+        for entry in kept + history {
+            text.append(try encoder.encode(entry))
+            text.append(UInt8(ascii: "\n"))
+        }
+        try writeFileAtomically(text, to: metrics)
     }
 
     func append(_ metrics: EpochMetrics) throws {
