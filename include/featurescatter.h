@@ -16,7 +16,9 @@
  *   are checked against the shapes.
  * - Config structs are filled by fsc_<object>_config_default() and carry struct_size as
  *   their first field, so fields can be appended in later minor versions.
- * - Threads: one handle is used by one thread at a time; distinct handles are independent.
+ * - Threads: handles may be used from several threads. Calls on one model (directly, or
+ *   through its trainers) run one at a time, the others waiting; other handles are independent.
+ *   A handle freed while a call on another thread uses it stays alive until that call returns.
  * - Every argument is validated before the engine is called: no input can abort the host.
  */
 #ifndef FEATURESCATTER_H

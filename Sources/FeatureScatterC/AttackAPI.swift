@@ -51,7 +51,7 @@ public func fsc_attack_run(_ model: OpaquePointer?, _ config: UnsafePointer<fsc_
         try checkCount(adversarialCount, expected: x.count, name: "adversarial")
         let out = try required(adversarial, "adversarial")
         var generator = SeededGenerator(seed: c.seed)
-        let result = try chosen.perturb(box.model, images: x, labels: y, using: &generator)
+        let result = try box.exclusive { try chosen.perturb(box.model, images: x, labels: y, using: &generator) }
         result.scalars.withUnsafeBufferPointer { out.update(from: $0.baseAddress!, count: result.count) }
     }
 }

@@ -61,8 +61,10 @@ public func fsc_evaluate(_ model: OpaquePointer?, _ dataset: OpaquePointer?, _ c
                                     minimumSize: MemoryLayout<fsc_eval_config>.offset(of: \.communicator) ?? 0)
         let request = try evaluationRequest(c)
         let out = try required(report, "report")
-        let result = try evaluate(box.model, spec: box.spec, on: data, request: request,
-                                  communicator: try communicator(c.communicator))
+        let ranks = try communicator(c.communicator)
+        let result = try box.exclusive {
+            try evaluate(box.model, spec: box.spec, on: data, request: request, communicator: ranks)
+        }
         store(try ReportBox(report: result), into: out)
     }
 }

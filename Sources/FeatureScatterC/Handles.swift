@@ -7,9 +7,20 @@ import Foundation
 final class ModelBox {
     let model: any Module
     let spec: ModelSpec
+    /// Held by every call that reads or changes the model (and by its trainers' calls), so calls on
+    /// one model from several threads run one at a time; recursive, so a progress callback may use it.
+    private let access = NSRecursiveLock()
+
     init(model: any Module, spec: ModelSpec) {
         self.model = model
         self.spec = spec
+    }
+
+    /// Runs `body` with this model to itself.
+    func exclusive<R>(_ body: () throws -> R) rethrows -> R {
+        access.lock()
+        defer { access.unlock() }
+        return try body()
     }
 }
 
@@ -48,11 +59,11 @@ enum HandleRegistry {
         guard let handle else { throw BoundaryError.invalid("\(name) is NULL") }
         let raw = UnsafeMutableRawPointer(handle)
         lock.lock()
-        let kind = live[raw]
-        lock.unlock()
-        guard kind == ObjectIdentifier(T.self) else {
+        defer { lock.unlock() }
+        guard live[raw] == ObjectIdentifier(T.self) else {
             throw BoundaryError.invalid("\(name) is not a live \(T.self) handle (freed, or of another type)")
         }
+        // Taken under the lock: a free on another thread cannot release it before the caller holds it.
         return Unmanaged<T>.fromOpaque(raw).takeUnretainedValue()
     }
 

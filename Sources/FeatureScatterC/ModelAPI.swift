@@ -47,7 +47,7 @@ public func fsc_model_save_checkpoint(_ model: OpaquePointer?, _ path: UnsafePoi
     guarded("fsc_model_save_checkpoint") {
         let box = try HandleRegistry.lookup(model, as: ModelBox.self, "model")
         let target = try requiredString(path, "path")
-        try Checkpoint(model: box.model, spec: box.spec, optimizer: nil, epoch: 0).write(to: target)
+        try box.exclusive { try Checkpoint(model: box.model, spec: box.spec, optimizer: nil, epoch: 0) }.write(to: target)
     }
 }
 
@@ -74,7 +74,7 @@ private func logits(_ model: OpaquePointer?, _ x: UnsafePointer<Float>?, _ shape
                     _ rank: Int) throws -> (Tensor, ModelSpec) {
     let box = try HandleRegistry.lookup(model, as: ModelBox.self, "model")
     let images = try readImages(x, shape: shape, rank: rank, imageShape: box.spec.inputShape)
-    return (box.model.predict(images), box.spec)
+    return (box.exclusive { box.model.predict(images) }, box.spec)
 }
 
 @_cdecl("fsc_model_forward")
@@ -109,7 +109,7 @@ public func fsc_model_accuracy(_ model: OpaquePointer?, _ dataset: OpaquePointer
         guard data.imageShape == box.spec.inputShape, data.classes == box.spec.classes else {
             throw BoundaryError.shape("data \(data.imageShape) with \(data.classes) classes does not fit the model's \(box.spec.inputShape) with \(box.spec.classes)")
         }
-        out.pointee = try accuracy(of: box.model, on: data)
+        out.pointee = try box.exclusive { try accuracy(of: box.model, on: data) }
     }
 }
 

@@ -53,7 +53,8 @@ public func fsc_model_save_onnx(_ model: OpaquePointer?, _ path: UnsafePointer<C
     guarded("fsc_model_save_onnx") {
         let box = try HandleRegistry.lookup(model, as: ModelBox.self, "model")
         let target = try requiredString(path, "path")
-        try exportONNX(box.model, inputShape: box.spec.inputShape, to: target, options: try exportOptions(opset, box))
+        let options = try exportOptions(opset, box)
+        try box.exclusive { try exportONNX(box.model, inputShape: box.spec.inputShape, to: target, options: options) }
     }
 }
 
@@ -63,7 +64,8 @@ public func fsc_model_to_onnx_bytes(_ model: OpaquePointer?, _ opset: Int32, _ b
     guarded("fsc_model_to_onnx_bytes") {
         let box = try HandleRegistry.lookup(model, as: ModelBox.self, "model")
         let sizeOut = try required(size, "size")
-        let bytes = try exportONNX(box.model, inputShape: box.spec.inputShape, options: try exportOptions(opset, box))
+        let options = try exportOptions(opset, box)
+        let bytes = try box.exclusive { try exportONNX(box.model, inputShape: box.spec.inputShape, options: options) }
         sizeOut.pointee = bytes.count
         guard let buffer else {
             guard capacity == 0 else { throw BoundaryError.invalid("buffer is NULL but capacity is \(capacity)") }

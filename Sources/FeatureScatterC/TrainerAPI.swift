@@ -118,8 +118,9 @@ public func fsc_trainer_create(_ model: OpaquePointer?, _ config: UnsafePointer<
         let out = try required(trainer, "trainer")
         let box = try HandleRegistry.lookup(model, as: ModelBox.self, "model")
         let (recipe, configuration, ranks) = try trainingSetup(config)
-        let engine = try Trainer(model: box.model, spec: box.spec, recipe: recipe, configuration: configuration,
-                                 communicator: ranks)
+        let engine = try box.exclusive {
+            try Trainer(model: box.model, spec: box.spec, recipe: recipe, configuration: configuration, communicator: ranks)
+        }
         store(TrainerBox(trainer: engine, model: box), into: out)
     }
 }
@@ -133,7 +134,7 @@ public func fsc_trainer_step(_ trainer: OpaquePointer?, _ images: UnsafePointer<
         let batch = try readImages(images, shape: shape, rank: rank, imageShape: box.model.spec.inputShape)
         try checkCount(labelCount, expected: batch.shape[0], name: "labels")
         let values = try readLabels(labels, count: labelCount, classes: box.model.spec.classes)
-        let outcome = try box.trainer.trainStep(images: batch, labels: values)
+        let outcome = try box.model.exclusive { try box.trainer.trainStep(images: batch, labels: values) }
         loss?.pointee = outcome.loss
     }
 }
@@ -153,8 +154,11 @@ public func fsc_trainer_train(_ trainer: OpaquePointer?, _ train: OpaquePointer?
                                  images_per_second: p.imagesPerSecond, seconds_remaining: p.secondsRemaining)
             return progress(&c, user) == 0
         }
-        let summary = try runTraining(box.trainer, train: trainData, test: testData, datasetName: "caller",
-                                      directory: outDirectory.map { String(cString: $0) }, progress: report)
+        let folder = outDirectory.map { String(cString: $0) }
+        let summary = try box.model.exclusive {
+            try runTraining(box.trainer, train: trainData, test: testData, datasetName: "caller", directory: folder,
+                            progress: report)
+        }
         testAccuracy?.pointee = summary.testAccuracy ?? .nan
     }
 }

@@ -1,8 +1,12 @@
 /* test_threads.c — two threads, each with its own handles, train at the same time and end with
-   exactly the weights of the same two runs done one after the other. Prints "N passed, M failed". */
+   exactly the weights of the same two runs done one after the other; one model used from two
+   threads at once is serialised (its training ends as if alone); a dataset freed while a training
+   call reads it stays alive until the call returns. Prints "N passed, M failed". */
 #include <featurescatter.h>
 
 #include <pthread.h>
+#include <stdatomic.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +69,74 @@ static void *run_job(void *argument) {
     return NULL;
 }
 
+/* A model another thread trains, probed meanwhile from this thread. */
+typedef struct shared {
+    fsc_trainer *trainer;
+    fsc_dataset *data;
+    fsc_status status;
+    atomic_int started, freed, done;
+} shared;
+
+/* On the first batch: tells the other thread that training runs, and waits until it freed the data. */
+static int hold_first_batch(const fsc_progress *progress, void *user) {
+    shared *s = user;
+    if (progress->epoch == 1 && progress->batch == 1) {
+        atomic_store(&s->started, 1);
+        while (!atomic_load(&s->freed)) sched_yield();
+    }
+    return 0;
+}
+
+static void *train_shared(void *argument) {
+    shared *s = argument;
+    s->status = fsc_trainer_train(s->trainer, s->data, NULL, NULL, hold_first_batch, s, NULL);
+    atomic_store(&s->done, 1);
+    return NULL;
+}
+
+/* Trains `expected`'s job on one thread; this one frees the dataset while that training reads it,
+   then calls forward on the same model (serialised after the training). The training must end
+   with `expected`'s weights, and the freed handle must be refused afterwards. */
+static int shared_handles(const job *expected) {
+    static const int64_t image_shape[3] = {1, SIDE, SIDE};
+    const int64_t shape[4] = {IMAGES, 1, SIDE, SIDE};
+    const int64_t probe_shape[4] = {PROBE, 1, SIDE, SIDE};
+    float *images = malloc(sizeof(float) * IMAGES * PIXELS);
+    int32_t labels[IMAGES];
+    make_data(images, labels);
+    fsc_model *model = NULL;
+    fsc_trainer_config config;
+    fsc_trainer_config_default(&config);
+    config.method = expected->method;
+    config.epochs = 2;
+    config.batch_size = 16;
+    config.seed = expected->seed;
+    shared s = {NULL, NULL, FSC_OK, 0, 0, 0};
+    int ok = fsc_dataset_from_memory(images, shape, 4, labels, IMAGES, CLASSES, &s.data) == FSC_OK &&
+             fsc_model_create(expected->architecture, image_shape, CLASSES, expected->seed, &model) == FSC_OK &&
+             fsc_trainer_create(model, &config, &s.trainer) == FSC_OK;
+    pthread_t thread;
+    int running = ok && pthread_create(&thread, NULL, train_shared, &s) == 0;
+    while (running && !atomic_load(&s.started) && !atomic_load(&s.done)) sched_yield();
+    fsc_dataset *freed = s.data;
+    fsc_dataset_free(freed);
+    atomic_store(&s.freed, 1);
+    float probe[PROBE * CLASSES];
+    for (int i = 0; ok && i < 20; i++)
+        ok = fsc_model_forward(model, images, probe_shape, 4, probe, PROBE * CLASSES) == FSC_OK;
+    if (running) pthread_join(thread, NULL);
+    int64_t count = 0;
+    ok = ok && s.status == FSC_OK &&
+         fsc_dataset_info(freed, &count, NULL, NULL) == FSC_ERR_INVALID_ARGUMENT &&
+         fsc_model_forward(model, images, probe_shape, 4, probe, PROBE * CLASSES) == FSC_OK &&
+         memcmp(probe, expected->logits, sizeof probe) == 0;
+    if (!ok) fprintf(stderr, "FAIL shared handles: status %d (%s)\n", s.status, fsc_last_error());
+    fsc_trainer_free(s.trainer);
+    fsc_model_free(model);
+    free(images);
+    return ok;
+}
+
 int main(void) {
     int passed = 0, failed = 0;
     job sequential[2] = {{"smallcnn", FSC_METHOD_FEATURE_SCATTERING, 1, {0}, FSC_OK, ""},
@@ -86,6 +158,7 @@ int main(void) {
     }
     int differ = memcmp(sequential[0].logits, sequential[1].logits, sizeof sequential[0].logits) != 0;
     differ ? passed++ : failed++;
+    shared_handles(&sequential[1]) ? passed++ : failed++;
     printf("%d passed, %d failed\n", passed, failed);
     return failed != 0;
 }
