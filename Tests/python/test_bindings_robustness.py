@@ -139,3 +139,45 @@ def test_imported_cnn_trained_with_feature_scattering_matches_onnxruntime(tmp_pa
         model.to_onnx(tmp_path / "trained.onnx")
     exported = ort.InferenceSession(str(tmp_path / "trained.onnx"), providers=["CPUExecutionProvider"])
     np.testing.assert_allclose(exported.run(None, {exported.get_inputs()[0].name: x})[0], trained_logits, atol=1e-4)
+
+
+def _separable(seed=1, n=64):
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 2, n)
+    images = np.clip(rng.random((n, 1, 8, 8)) * 0.5 + labels[:, None, None, None] * 0.5, 0, 1).astype(np.float32)
+    return fs.Dataset.from_arrays(images, labels, 2), images
+
+
+def _trained_logits(progress):
+    data, images = _separable()
+    with fs.Model.builtin("mlp", (1, 8, 8), 2, seed=4) as model:
+        fs.train(model, data, method="madry", epochs=2, batch_size=16, attack_steps=2, progress=progress)
+        return model(images[:8])
+
+
+def test_a_slow_progress_callback_changes_nothing():
+    import time
+
+    seen = []
+
+    def slow(progress):
+        seen.append(progress.contents.batch)
+        time.sleep(0.02)
+        return 0
+
+    np.testing.assert_array_equal(_trained_logits(slow), _trained_logits(False))
+    assert seen == [1, 2, 3, 4] * 2
+
+
+def test_an_exception_in_the_progress_callback_cancels_and_is_raised():
+    calls = []
+
+    def failing(progress):
+        calls.append(progress.contents.batch)
+        if len(calls) == 3:
+            raise KeyError("stop here")
+        return 0
+
+    with pytest.raises(KeyError, match="stop here"):
+        _trained_logits(failing)
+    assert calls == [1, 2, 3], "the run went on after the callback raised"

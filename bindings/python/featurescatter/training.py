@@ -134,7 +134,8 @@ def train(model, data, method=None, test=None, epochs=None, batch_size=None, lr=
         "standard", "madry", "feature-scattering", "random", "supervised" or "trades".
     progress : bool or callable
         True shows tqdm (when installed) or epoch lines; a callable receives an ``fsc_progress``
-        pointer and returns non-zero to cancel (:class:`featurescatter.Cancelled`).
+        pointer and returns non-zero to cancel (:class:`featurescatter.Cancelled`). An exception it
+        raises (Ctrl-C included) cancels the run and is raised from ``train``.
     comm : mpi4py communicator, optional
         Train data-parallel over its ranks (every rank calls ``train`` with the same data and
         arguments; ``batch_size`` is the global batch; rank 0 writes ``out_dir``).
@@ -153,9 +154,22 @@ def train(model, data, method=None, test=None, epochs=None, batch_size=None, lr=
     """
     with Trainer(model, method, epochs, batch_size, lr, eps, seed, comm=comm, preset=preset, **options) as trainer:
         callback = _progress_printer() if progress is True else (progress or (lambda p: 0))
-        c_callback = _lib.PROGRESS_FN(lambda p, user: int(callback(p)))
+        raised = []
+
+        def report(p, user):
+            # An exception cannot cross the C frames: it cancels the run and is raised once train returns.
+            try:
+                return int(callback(p))
+            except BaseException as error:  # noqa: B036 - KeyboardInterrupt too must stop the run
+                raised.append(error)
+                return 1
+
+        c_callback = _lib.PROGRESS_FN(report)
         accuracy = ctypes.c_double()
-        _lib.check(_lib.lib.fsc_trainer_train(trainer.handle, data.handle, test.handle if test else None,
-                                              os.fsencode(out_dir) if out_dir else None, c_callback, None,
-                                              ctypes.byref(accuracy)))
+        status = _lib.lib.fsc_trainer_train(trainer.handle, data.handle, test.handle if test else None,
+                                            os.fsencode(out_dir) if out_dir else None, c_callback, None,
+                                            ctypes.byref(accuracy))
+        if raised:
+            raise raised[0]
+        _lib.check(status)
         return accuracy.value if not math.isnan(accuracy.value) else float("nan")
