@@ -36,7 +36,7 @@ TARGET_CPU   := $(if $(filter avx512,$(NATIVE)),skylake-avx512,$(if $(filter avx
 CPU_FLAGS    := $(if $(TARGET_CPU),-Xswiftc -target-cpu -Xswiftc $(TARGET_CPU) -Xswiftc -DFEATURESCATTER_TARGET_$(subst -,_,$(TARGET_CPU)))
 VERSION      := $(shell sed -n 's/^\#define FSC_VERSION_\(MAJOR\|MINOR\|PATCH\) //p' include/featurescatter.h | paste -sd.)
 
-.PHONY: demo test build build-tests deps venv swift-tests python-tests bench bench-distributed torch-venv clean lib install wheel
+.PHONY: demo test build build-tests deps venv swift-tests python-tests bench bench-distributed torch-venv clean lib install wheel fuzz fuzz-build
 
 ## Installs the Debian packages the build and the demo need, when missing (as root, or via sudo).
 deps:
@@ -117,6 +117,17 @@ python-tests: build-tests lib venv wheel
 
 ## Every suite: Swift unit tests (release build, numeric code) and the Python tests.
 test: swift-tests python-tests
+
+## Coverage-guided fuzzing of every reader (libFuzzer + AddressSanitizer), FUZZ_SECONDS per target;
+## corpora stay in .build-fuzz/corpus, findings go to runs/fuzz/ and fail the run.
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD   := .build-fuzz
+fuzz-build: deps
+	$(SWIFT) build -c release --product fscatter-fuzz --scratch-path $(FUZZ_BUILD) \
+		-Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING -Xcc -fsanitize=fuzzer-no-link,address -Xswiftc -use-ld=lld
+
+fuzz: fuzz-build build venv
+	$(VENV_PYTHON) Tests/fuzz/run.py --binary $(FUZZ_BUILD)/release/fscatter-fuzz --seconds $(FUZZ_SECONDS)
 
 bench: build venv
 	bench/run

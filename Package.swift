@@ -21,6 +21,7 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
+        .systemLibrary(name: "CFuzzDriver", path: "Sources/CFuzzDriver"),
         .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
                        providers: [.apt(["libopenmpi-dev"])]),
 
@@ -59,6 +60,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+
+        // MARK: - Fuzzing (make fuzz: libFuzzer with -DFUZZING; otherwise a replay of files)
+
+        .executableTarget(name: "fscatter-fuzz", dependencies: ["FeatureScatter", "CFuzzDriver"],
+                          path: "Sources/fscatter-fuzz"),
 
         // MARK: - Unit test bundles
 

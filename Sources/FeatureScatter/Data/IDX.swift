@@ -35,9 +35,8 @@ public func parseIDX(_ bytes: [UInt8], name: String) throws -> IDXArray {
         let o = 4 + 4 * d
         shape.append(Int(bytes[o]) << 24 | Int(bytes[o + 1]) << 16 | Int(bytes[o + 2]) << 8 | Int(bytes[o + 3]))
     }
-    let count = shape.reduce(1, *)
-    guard bytes.count - headerSize == count else {
-        throw FSCError.io("\(name): IDX shape \(shape) needs \(count) bytes of data, found \(bytes.count - headerSize)")
+    guard let count = elementCount(shape), bytes.count - headerSize == count else {
+        throw FSCError.io("\(name): IDX shape \(shape) needs \(elementCount(shape).map { "\($0)" } ?? "more than 2^63") bytes of data, found \(bytes.count - headerSize)")
     }
     return IDXArray(shape: shape, bytes: Array(bytes[headerSize...]))
 }

@@ -84,7 +84,7 @@ public func readNPY(bytes: [UInt8], name: String = "<memory>") throws -> NPYArra
             return value
         }
     if descr.hasPrefix(">") { throw fail("big-endian dtype \(descr) is not supported") }
-    let count = shape.reduce(1, *)
+    guard let count = elementCount(shape) else { throw fail("shape \(shapeText) overflows") }
     let body = headerStart + headerLength
     let itemSize: Int
     switch descr {
@@ -93,8 +93,8 @@ public func readNPY(bytes: [UInt8], name: String = "<memory>") throws -> NPYArra
     case "|u1", "<u1": itemSize = 1
     default: throw fail("unsupported dtype \(descr)")
     }
-    guard bytes.count - body >= count * itemSize else {
-        throw fail("truncated data: expected \(count * itemSize) bytes, found \(bytes.count - body)")
+    guard body <= bytes.count, count <= (bytes.count - body) / itemSize else {
+        throw fail("truncated data: shape \(shape) of \(itemSize)-byte items needs more than the \(max(0, bytes.count - body)) bytes present")
     }
     let payload: NPYArray.Payload = bytes.withUnsafeBytes { raw in
         let start = raw.baseAddress! + body

@@ -30,6 +30,8 @@ public func readNPZ(bytes: [UInt8], name: String) throws -> [String: NPYArray] {
     var offset = u32(end + 16)
     guard entries != 0xFFFF, offset != 0xFFFF_FFFF else { throw fail("ZIP64 archives are not supported") }
     var arrays: [String: NPYArray] = [:]
+    // Members may point at the same bytes: together they can still not hold more than the file could inflate to.
+    var claimed = 0
     for _ in 0..<entries {
         guard offset + 46 <= bytes.count, u32(offset) == 0x0201_4B50 else { throw fail("corrupt central directory") }
         let (flags, method) = (u16(offset + 8), u16(offset + 10))
@@ -45,39 +47,27 @@ public func readNPZ(bytes: [UInt8], name: String) throws -> [String: NPYArray] {
         }
         let dataStart = localOffset + 30 + u16(localOffset + 26) + u16(localOffset + 28)
         guard dataStart + compressedSize <= bytes.count else { throw fail("member \(memberName) is truncated") }
-        let stored = Array(bytes[dataStart..<(dataStart + compressedSize)])
+        let stored = bytes[dataStart..<(dataStart + compressedSize)]
         let content: [UInt8]
         switch method {
-        case 0: content = stored
-        case 8: content = try inflateRaw(stored, expectedSize: size, name: "\(name)/\(memberName)")
+        case 0:
+            claimed += size
+            guard size == compressedSize, claimed <= bytes.count * deflateMaximumRatio else { throw fail("stored member \(memberName) claims \(size) bytes, holds \(compressedSize)") }
+            content = Array(stored)
+        case 8:
+            claimed += size
+            guard size <= compressedSize * deflateMaximumRatio + 64, claimed <= bytes.count * deflateMaximumRatio else {
+                throw fail("member \(memberName) claims \(size) bytes from \(compressedSize) compressed: more than deflate can produce")
+            }
+            let inflated = try inflateZlib(stored, limit: size, name: "\(name)/\(memberName)", headerless: true)
+            guard inflated.ended, inflated.bytes.count == size else {
+                throw fail("member \(memberName): corrupt compressed data (\(inflated.bytes.count) of \(size) bytes)")
+            }
+            content = inflated.bytes
         default: throw fail("member \(memberName) uses unsupported compression method \(method)")
         }
         let key = memberName.hasSuffix(".npy") ? String(memberName.dropLast(4)) : memberName
         arrays[key] = try readNPY(bytes: content, name: "\(name)/\(memberName)")
     }
     return arrays
-}
-
-/// Inflates a raw deflate stream (no zlib or gzip header) of known size.
-private func inflateRaw(_ input: [UInt8], expectedSize: Int, name: String) throws -> [UInt8] {
-    var output = [UInt8](repeating: 0, count: expectedSize)
-    var stream = z_stream()
-    guard inflateInit2_(&stream, -MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
-        throw FSCError.io("\(name): cannot initialise zlib")
-    }
-    defer { inflateEnd(&stream) }
-    var input = input
-    let status = input.withUnsafeMutableBufferPointer { source in
-        output.withUnsafeMutableBufferPointer { target in
-            stream.next_in = source.baseAddress
-            stream.avail_in = UInt32(source.count)
-            stream.next_out = target.baseAddress
-            stream.avail_out = UInt32(target.count)
-            return inflate(&stream, Z_FINISH)
-        }
-    }
-    guard status == Z_STREAM_END, Int(stream.total_out) == expectedSize else {
-        throw FSCError.io("\(name): corrupt compressed data (zlib status \(status))")
-    }
-    return output
 }

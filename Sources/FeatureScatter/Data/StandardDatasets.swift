@@ -46,27 +46,37 @@ extension Dataset {
         } else {
             files = [split == .train ? "train.bin" : "test.bin"]
         }
-        let labelBytes = classes == 10 ? 1 : 2
-        let recordSize = labelBytes + 3072
         var pixels: [UInt8] = []
         var labels: [Int] = []
         for name in files {
             let path = try locate(directory, name)
-            let bytes = try readFileBytes(path)
-            guard !bytes.isEmpty, bytes.count % recordSize == 0 else {
-                throw FSCError.io("\(path): size \(bytes.count) is not a multiple of the \(recordSize)-byte CIFAR record")
-            }
-            pixels.reserveCapacity(pixels.count + bytes.count)
-            for r in 0..<(bytes.count / recordSize) {
-                let start = r * recordSize
-                let label = Int(bytes[start + labelBytes - 1])
-                guard label < classes else { throw FSCError.io("\(path): record \(r) has label \(label) ≥ \(classes)") }
-                labels.append(label)
-                pixels.append(contentsOf: bytes[(start + labelBytes)..<(start + recordSize)])
-            }
+            let records = try cifarRecords(try readFileBytes(path), name: path, classes: classes)
+            pixels += records.pixels
+            labels += records.labels
         }
         let tensor = imagesFromBytes(pixels, shape: [labels.count, 3, 32, 32])
         return try Dataset(images: tensor, labels: labels, classes: classes)
+    }
+
+    /// The records of one CIFAR binary batch: pixels (3072 bytes per record) and labels (CIFAR-100:
+    /// the fine label, after the coarse one); `name` appears in error messages.
+    public static func cifarRecords(_ bytes: [UInt8], name: String, classes: Int) throws -> (pixels: [UInt8], labels: [Int]) {
+        let labelBytes = classes == 10 ? 1 : 2
+        let recordSize = labelBytes + 3072
+        guard !bytes.isEmpty, bytes.count % recordSize == 0 else {
+            throw FSCError.io("\(name): size \(bytes.count) is not a multiple of the \(recordSize)-byte CIFAR record")
+        }
+        var pixels: [UInt8] = []
+        var labels: [Int] = []
+        pixels.reserveCapacity(bytes.count)
+        for r in 0..<(bytes.count / recordSize) {
+            let start = r * recordSize
+            let label = Int(bytes[start + labelBytes - 1])
+            guard label < classes else { throw FSCError.io("\(name): record \(r) has label \(label) ≥ \(classes)") }
+            labels.append(label)
+            pixels.append(contentsOf: bytes[(start + labelBytes)..<(start + recordSize)])
+        }
+        return (pixels, labels)
     }
 
     /// A data set by name: "fashion-mnist" or "mnist" (IDX), "cifar10" or "cifar100"

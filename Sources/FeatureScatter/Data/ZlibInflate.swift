@@ -6,7 +6,8 @@ import CZlib
 /// 1032:1, from 258-byte matches coded in about 2 bits each). A stream claiming more is lying.
 let deflateMaximumRatio = 1032
 
-/// Inflates the zlib stream (RFC 1950) in `input`, stopping once `limit` bytes are out.
+/// Inflates the zlib stream (RFC 1950; with `headerless`, a raw deflate stream, RFC 1951, as in
+/// zip members) in `input`, stopping once `limit` bytes are out.
 ///
 /// The output buffer grows (doubling) with the data actually produced, so a stream whose
 /// container claims a huge size but holds little costs only what it really inflates to.
@@ -15,11 +16,14 @@ let deflateMaximumRatio = 1032
 ///   - input: the compressed bytes, zlib header first.
 ///   - limit: the most bytes to produce; inflation stops there even if the stream goes on.
 ///   - name: names the stream in error messages.
+///   - headerless: the stream is raw deflate, without the zlib header and checksum.
 /// - Returns: the bytes produced (at most `limit`) and whether the stream ended.
 /// - Throws: `FSCError.io` naming `name` when the data is corrupt.
-func inflateZlib(_ input: ArraySlice<UInt8>, limit: Int, name: String) throws -> (bytes: [UInt8], ended: Bool) {
+func inflateZlib(_ input: ArraySlice<UInt8>, limit: Int, name: String,
+                 headerless: Bool = false) throws -> (bytes: [UInt8], ended: Bool) {
     var stream = z_stream()
-    guard inflateInit_(&stream, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+    let windowBits = headerless ? -MAX_WBITS : MAX_WBITS
+    guard inflateInit2_(&stream, windowBits, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
         throw FSCError.io("\(name): cannot initialise zlib")
     }
     defer { inflateEnd(&stream) }

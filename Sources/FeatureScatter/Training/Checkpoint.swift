@@ -93,7 +93,14 @@ public struct Checkpoint {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw FSCError.io("\(path): cannot read checkpoint (missing or unreadable)")
         }
-        let bytes = [UInt8](data)
+        return try parse([UInt8](data), name: path)
+    }
+
+    /// Checks and decodes checkpoint bytes; `name` appears in error messages.
+    ///
+    /// - Throws: `FSCError.io` for bytes that are truncated or not a checkpoint, before any tensor
+    ///   larger than the bytes present is allocated.
+    public static func parse(_ bytes: [UInt8], name path: String) throws -> Checkpoint {
         guard bytes.count >= 16, Array(bytes[0..<8]) == magic else {
             throw FSCError.io("\(path): not a FeatureScatter checkpoint (bad magic)")
         }
@@ -109,12 +116,14 @@ public struct Checkpoint {
         var offset = headerEnd
         var tensors: [Tensor] = []
         for entry in header.entries {
-            guard entry.shape.allSatisfy({ $0 >= 0 && $0 < 1 << 31 }) else {
-                throw FSCError.io("\(path): entry \(entry.name) has invalid shape \(entry.shape)")
-            }
-            let count = entry.shape.reduce(1, *)
-            guard count <= (bytes.count - offset) / 4 else {
-                throw FSCError.io("\(path): truncated data for \(entry.kind) \(entry.name)")
+            let available = (bytes.count - offset) / 4
+            var count = 1
+            for dimension in entry.shape {
+                let (product, overflow) = count.multipliedReportingOverflow(by: max(dimension, 1))
+                guard dimension >= 0, !overflow, product <= available else {
+                    throw FSCError.io("\(path): \(entry.kind) \(entry.name) of shape \(entry.shape) does not fit the \(4 * available) bytes left (truncated or corrupt)")
+                }
+                count = dimension == 0 ? 0 : product
             }
             var values = [Float](repeating: 0, count: count)
             values.withUnsafeMutableBytes { raw in
