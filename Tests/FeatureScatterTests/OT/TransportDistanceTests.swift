@@ -64,8 +64,10 @@ final class TransportDistanceTests: XCTestCase {
     func testSinglePointProblemHasTheTrivialPlan() throws {
         for solver in OTSolver.allCases {
             let result = try solveOT(cost: [0.7], rows: 1, cols: 1, options: OTOptions(solver: solver))
-            XCTAssertEqual(result.plan[0], 1, accuracy: 1e-6, "\(solver)")
-            XCTAssertEqual(result.transportCost, 0.7, accuracy: 1e-6)
+            // The reference rule's 1e-6 inside the log keeps its mass that far below the marginal.
+            let tolerance: Float = solver == .sinkhornReference ? 3e-6 : 1e-6
+            XCTAssertEqual(result.plan[0], 1, accuracy: tolerance, "\(solver)")
+            XCTAssertEqual(result.transportCost, 0.7, accuracy: Double(tolerance))
         }
     }
 }
