@@ -393,7 +393,9 @@ typedef enum fsc_method {
     FSC_METHOD_FEATURE_SCATTERING = 2,  /* the paper's method */
     FSC_METHOD_RANDOM = 3,              /* ablation: uniform noise in the ball */
     FSC_METHOD_SUPERVISED = 4,          /* ablation: labelled ascent with the scattering budget */
-    FSC_METHOD_TRADES = 5               /* TRADES (beta-weighted KL) */
+    FSC_METHOD_TRADES = 5,              /* TRADES (beta-weighted KL) */
+    FSC_METHOD_BILATERAL = 6            /* 0.4: Bilateral Adversarial Training (one-step attack toward the
+                                           most confusing class, adversarial labels) */
 } fsc_method;
 
 typedef struct fsc_trainer_config {
@@ -402,7 +404,8 @@ typedef struct fsc_trainer_config {
     float epsilon;                /* L-inf budget in [0,1] pixel units; default 0.1 */
     int32_t attack_steps;         /* perturbation steps, <= 10000; 0 = method default (madry 7, trades 10, else 1) */
     float attack_step_size;       /* 0 = method default (madry/trades eps/4, else eps) */
-    float label_smoothing;        /* delta in [0,1); < 0 = method default (0.5 scattering/random/supervised, else 0) */
+    float label_smoothing;        /* delta in [0,1); < 0 = method default (0.5 scattering/random/supervised, else 0);
+                                     bilateral: 0 or < 0 (its adversarial labels replace smoothing) */
     fsc_ot_config ot;             /* feature scattering's OT: defaults reg 0.01, 100 iterations */
     fsc_cost cost;                /* feature scattering's ground cost; default FSC_COST_COSINE */
     fsc_grad_mode grad_mode;      /* default FSC_GRAD_UNROLLED */
@@ -429,6 +432,8 @@ typedef struct fsc_trainer_config {
     /* 0.4 */
     int32_t crop_padding;         /* random crops of the padded image, in pixels, >= 0; default 0 (off) */
     int32_t horizontal_flip;      /* 1 = random horizontal flips; default 0 */
+    float bilateral_beta;         /* bilateral: the adversarial label keeps the true class beta times the
+                                     largest wrong class, > 0; 0 = method default (9) */
 } fsc_trainer_config;
 
 typedef struct fsc_progress {

@@ -25,6 +25,7 @@ struct EnumTable<CValue: RawRepresentable & Equatable, EngineValue: Equatable> w
 let methodTable = EnumTable<fsc_method, TrainingMethodKind>(typeName: "fsc_method", pairs: [
     (FSC_METHOD_STANDARD, .standard), (FSC_METHOD_MADRY, .madry), (FSC_METHOD_FEATURE_SCATTERING, .featureScattering),
     (FSC_METHOD_RANDOM, .random), (FSC_METHOD_SUPERVISED, .supervised), (FSC_METHOD_TRADES, .trades),
+    (FSC_METHOD_BILATERAL, .bilateral),
 ])
 
 let costTable = EnumTable<fsc_cost, CostFunction>(typeName: "fsc_cost", pairs: [

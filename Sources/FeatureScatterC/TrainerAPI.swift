@@ -66,6 +66,7 @@ func trainerConfig(recipe: TrainingRecipe, configuration: TrainingConfiguration)
     c.cosine_schedule = configuration.scheduleShape == .cosine ? 1 : 0
     c.crop_padding = Int32(configuration.cropPadding)
     c.horizontal_flip = configuration.horizontalFlip ? 1 : 0
+    c.bilateral_beta = recipe.bilateralBeta ?? 0
     return c
 }
 
@@ -90,6 +91,8 @@ func trainingSetup(_ config: UnsafePointer<fsc_trainer_config>?) throws
                                             gradientMode: try gradientModeTable.engine(c.grad_mode, "grad_mode"),
                                             scope: try otScopeTable.engine(c.ot_scope, "ot_scope"))
     recipe.tradesBeta = c.trades_beta
+    // 0 = BAT's default; a 0.3 struct ends before this field, which then keeps the default.
+    recipe.bilateralBeta = c.bilateral_beta == 0 ? nil : c.bilateral_beta
     var configuration = TrainingConfiguration()
     configuration.epochs = Int(c.epochs)
     configuration.batchSize = Int(c.batch_size)

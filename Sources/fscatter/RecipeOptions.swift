@@ -55,6 +55,9 @@ struct RecipeOptions: ParsableArguments {
     @Option(name: .customLong("trades-beta"), help: "TRADES β.")
     var tradesBeta = defaults.tradesBeta
 
+    @Option(name: .customLong("bilateral-beta"), help: "Bilateral training's β > 0: the adversarial label keeps the true class β times the largest wrong class (default 9).")
+    var bilateralBeta: Float?
+
     /// The recipe these flags describe.
     var recipe: TrainingRecipe {
         var recipe = TrainingRecipe(method: method, epsilon: epsilon, attackSteps: attackSteps,
@@ -67,6 +70,7 @@ struct RecipeOptions: ParsableArguments {
         recipe.scattering.gradientMode = gradientMode
         recipe.scattering.scope = otScope
         recipe.tradesBeta = tradesBeta
+        recipe.bilateralBeta = bilateralBeta
         return recipe
     }
 }

@@ -11,7 +11,7 @@ func forwardPassesPerStep(_ recipe: TrainingRecipe) -> Double? {
     switch recipe.method {
     case .standard, .random: return 3
     case .madry, .supervised: return 2 * attackSteps + 3
-    case .featureScattering: return 1 + 2 * attackSteps + 3
+    case .featureScattering, .bilateral: return 1 + 2 * attackSteps + 3
     case .trades: return nil
     }
 }

@@ -58,6 +58,23 @@ final class TrainingMethodTests: XCTestCase {
         try assertImproves(TrainingRecipe(method: .trades, attackSteps: 3))
     }
 
+    func testBilateralTrainingImprovesItsLoss() throws {
+        try assertImproves(TrainingRecipe(method: .bilateral))
+    }
+
+    func testBilateralTrainingReportsLabelBudgetsInThePapersRange() throws {
+        var config = TrainingConfiguration()
+        config.epochs = 1
+        config.batchSize = 64
+        let trainer = try Trainer(spec: ModelSpec(architecture: "mlp", inputShape: [1, 28, 28], classes: 10),
+                                  recipe: TrainingRecipe(method: .bilateral), configuration: config)
+        let metrics = try trainer.trainEpoch(on: try fashionSubset().prefix(128), test: nil)
+        // β = 9, K = 10: ε_y ∈ (1/(1+β), 1/(1+β/(K−1))] = (0.1, 0.5].
+        let budget = try XCTUnwrap(metrics.statistics["label_epsilon"])
+        XCTAssert(budget > 0.1 && budget <= 0.5, "\(budget)")
+        XCTAssert(metrics.trainLoss.isFinite, "\(metrics.trainLoss)")
+    }
+
     func testFeatureScatteringRunsAreIdenticalForTheSameSeed() throws {
         let recipe = TrainingRecipe(method: .featureScattering)
         XCTAssertEqual(try trainedLosses(recipe, epochs: 1), try trainedLosses(recipe, epochs: 1))

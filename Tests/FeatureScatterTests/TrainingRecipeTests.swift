@@ -60,6 +60,45 @@ final class TrainingRecipeTests: XCTestCase {
         trades.tradesBeta = -1
         XCTAssertThrowsError(try trades.makeMethod())
     }
+
+    func testBilateralResolvesThePapersDefaults() throws {
+        let recipe = TrainingRecipe(method: .bilateral, epsilon: 8.0 / 255)
+        XCTAssertEqual(recipe.steps, 1)
+        XCTAssertEqual(recipe.stepSize, 8.0 / 255)
+        XCTAssertEqual(recipe.smoothing, 0)
+        XCTAssertEqual(recipe.labelRatio, 9)
+        let method = try XCTUnwrap(try recipe.makeMethod() as? BilateralTraining)
+        XCTAssertEqual(method.name, "bilateral")
+        XCTAssertEqual(method.attack.steps, 1)
+        XCTAssert(method.attack.randomStart)
+        XCTAssertEqual(method.beta, 9)
+        XCTAssertEqual(method.gamma, 0.01)
+        XCTAssertEqual(recipe.settings, ["method": "bilateral", "epsilon": "\(Float(8.0 / 255))", "attack_steps": "1",
+                                         "attack_step_size": "\(Float(8.0 / 255))", "bilateral_beta": "9.0"])
+    }
+
+    func testBilateralCarriesAnExplicitBeta() throws {
+        var recipe = TrainingRecipe(method: .bilateral)
+        recipe.bilateralBeta = 4
+        XCTAssertEqual(try XCTUnwrap(try recipe.makeMethod() as? BilateralTraining).beta, 4)
+        XCTAssertEqual(recipe.settings["bilateral_beta"], "4.0")
+    }
+
+    func testBilateralRefusesLabelSmoothingAndABadBeta() {
+        var recipes = [TrainingRecipe(method: .bilateral, labelSmoothing: 0.5)]
+        for beta: Float in [0, -1, .infinity] {
+            var recipe = TrainingRecipe(method: .bilateral)
+            recipe.bilateralBeta = beta
+            recipes.append(recipe)
+        }
+        for recipe in recipes {
+            XCTAssertThrowsError(try recipe.makeMethod()) { error in
+                guard case FSCError.invalidArgument(let message) = error else { return XCTFail("\(error)") }
+                XCTAssert(message.contains("β") || message.contains("label smoothing"), message)
+            }
+        }
+        XCTAssertNoThrow(try TrainingRecipe(method: .bilateral, labelSmoothing: 0).makeMethod())
+    }
 }
 
 final class LearningRateScalingTests: XCTestCase {

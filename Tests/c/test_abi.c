@@ -217,6 +217,22 @@ static void test_trainer(void) {
     config.ot_scope = (fsc_ot_scope)9;
     EXPECT_STATUS(fsc_trainer_create(model, &config, &trainer), FSC_OK, "0.2 struct");
     fsc_trainer_free(trainer);
+    /* Bilateral training: 0 = its default beta, a beta <= 0 is refused, label smoothing does not apply;
+       a 0.3 caller's struct ends before bilateral_beta, which then keeps its default. */
+    EXPECT_STATUS(fsc_trainer_config_default(&config), FSC_OK, "");
+    CHECK(config.bilateral_beta == 0, "bilateral_beta default");
+    config.method = FSC_METHOD_BILATERAL;
+    EXPECT_STATUS(fsc_trainer_create(model, &config, &trainer), FSC_OK, "bilateral");
+    fsc_trainer_free(trainer);
+    config.bilateral_beta = -1;
+    EXPECT_STATUS(fsc_trainer_create(model, &config, &trainer), FSC_ERR_INVALID_ARGUMENT, "bilateral");
+    config.struct_size = offsetof(fsc_trainer_config, crop_padding) + 4;
+    EXPECT_STATUS(fsc_trainer_create(model, &config, &trainer), FSC_OK, "0.3 struct, bilateral");
+    fsc_trainer_free(trainer);
+    config.struct_size = sizeof config;
+    config.bilateral_beta = 0;
+    config.label_smoothing = 0.5f;
+    EXPECT_STATUS(fsc_trainer_create(model, &config, &trainer), FSC_ERR_INVALID_ARGUMENT, "label smoothing");
     EXPECT_STATUS(fsc_trainer_config_default(&config), FSC_OK, "");
     config.batch_size = 4;
     config.epochs = 2;

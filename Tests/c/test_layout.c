@@ -21,6 +21,7 @@ _Static_assert(offsetof(fsc_trainer_config, bucket_megabytes) == 168, "fsc_train
 _Static_assert(offsetof(fsc_trainer_config, sync_batchnorm) == 176, "fsc_trainer_config.sync_batchnorm (0.3)");
 _Static_assert(offsetof(fsc_trainer_config, crop_padding) == 180, "fsc_trainer_config.crop_padding (0.4)");
 _Static_assert(offsetof(fsc_trainer_config, horizontal_flip) == 184, "fsc_trainer_config.horizontal_flip (0.4)");
+_Static_assert(offsetof(fsc_trainer_config, bilateral_beta) == 188, "fsc_trainer_config.bilateral_beta (0.4)");
 _Static_assert(sizeof(fsc_trainer_config) == 192, "fsc_trainer_config size");
 _Static_assert(offsetof(fsc_progress, loss) == 32, "fsc_progress.loss");
 _Static_assert(sizeof(fsc_progress) == 64, "fsc_progress size");

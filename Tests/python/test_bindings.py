@@ -60,6 +60,20 @@ def test_training_steps_lower_the_loss_and_cancel_works():
         assert 0 <= accuracy <= 100
 
 
+def test_bilateral_training_takes_its_beta_through_the_config():
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 3, 32)
+    images = (rng.random((32, 1, 8, 8)) * 0.3 + labels[:, None, None, None] * 0.3).astype(np.float32)
+    with fs.Model.builtin("mlp", (1, 8, 8), 3, seed=0) as model:
+        with fs.Trainer(model, "bilateral", eps=0.1, lr=0.1, bilateral_beta=4.0) as trainer:
+            losses = [trainer.step(images, labels) for _ in range(5)]
+        assert all(np.isfinite(losses)), losses
+        with pytest.raises(fs.InvalidArgumentError, match="bilateral"):
+            fs.Trainer(model, "bilateral", bilateral_beta=-1.0)
+        with pytest.raises(fs.InvalidArgumentError, match="label smoothing"):
+            fs.Trainer(model, "bilateral", label_smoothing=0.5)
+
+
 def test_bad_training_options_raise():
     with fs.Model.builtin("mlp", (1, 8, 8), 2) as model:
         with pytest.raises(ValueError, match="method"):

@@ -160,6 +160,29 @@ def test_feature_scattering_run_reports_ot_distance_per_epoch(fscatter, tmp_path
     assert summary["method"] == "feature-scattering"
 
 
+def test_bilateral_run_records_its_settings_and_label_budget(fscatter, tmp_path):
+    out = tmp_path / "bat"
+    run(fscatter, "train", "--method", "bilateral", "--model", "mlp", "--eps", "0.1", "--epochs", "1",
+        "--train-subset", "256", "--test-subset", "64", "--batch-size", "32", "--bilateral-beta", "9",
+        "--seed", "2", "--out", out)
+    summary = json.loads((out / "summary.json").read_text())
+    settings = summary["settings"]
+    assert settings["method"] == "bilateral" and settings["attack_steps"] == "1"
+    assert float(settings["epsilon"]) == pytest.approx(0.1)
+    assert float(settings["attack_step_size"]) == pytest.approx(0.1)
+    assert float(settings["bilateral_beta"]) == 9 and "label_smoothing" not in settings
+    epoch = json.loads((out / "metrics.jsonl").read_text().splitlines()[0])
+    assert 0.1 < epoch["statistics"]["label_epsilon"] <= 0.5  # (1/(1+β), 1/(1+β/(K-1))] for β = 9, K = 10
+    assert np.isfinite(epoch["train_loss"]) and 0 <= summary["test_accuracy"] <= 100
+
+
+def test_bilateral_refuses_label_smoothing(fscatter, tmp_path):
+    result = run(fscatter, "train", "--method", "bilateral", "--label-smoothing", "0.5", "--epochs", "1",
+                 "--train-subset", "64", "--out", tmp_path / "r", check=False)
+    assert result.returncode != 0 and "label smoothing" in result.stderr, result.stderr
+    assert "Fatal error" not in result.stderr
+
+
 def test_unknown_method_option_is_rejected(fscatter, tmp_path):
     result = run(fscatter, "train", "--method", "feature-scattering", "--matching", "greedy",
                  "--out", tmp_path / "r", check=False)

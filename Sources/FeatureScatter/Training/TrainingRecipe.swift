@@ -14,32 +14,38 @@ public enum TrainingMethodKind: String, CaseIterable, Sendable, Codable {
     case supervised
     /// TRADES (Zhang et al., ICML 2019).
     case trades
+    /// Bilateral Adversarial Training (Wang & Zhang, ICCV 2019): a one-step attack toward the
+    /// most confusing class and adversarial labels, the paper's "Bilateral" baseline.
+    case bilateral
 
-    /// Perturbation steps when a recipe names none: Madry's PGD-7, TRADES' 10, and
-    /// feature scattering's single step for the paper's method and its ablations.
+    /// Perturbation steps when a recipe names none: Madry's PGD-7, TRADES' 10, BAT's single
+    /// step, and feature scattering's single step for the paper's method and its ablations.
     public var defaultSteps: Int {
         switch self {
         case .madry: return 7
         case .trades: return 10
+        case .bilateral: return BilateralTraining.defaultSteps
         case .standard, .random, .featureScattering, .supervised: return FeatureScatteringAttack.defaultSteps
         }
     }
 
     /// The step size when a recipe names none: PGD's ε/4 for Madry and TRADES, one full ε
-    /// step for feature scattering and its ablations (the reference code's).
+    /// step for feature scattering and its ablations (the reference code's) and for BAT's
+    /// single step.
     public func defaultStepSize(epsilon: Float) -> Float {
         switch self {
         case .madry, .trades: return PGD.defaultStepSize(epsilon: epsilon)
-        case .standard, .random, .featureScattering, .supervised: return epsilon
+        case .standard, .random, .featureScattering, .supervised, .bilateral: return epsilon
         }
     }
 
     /// Label smoothing when a recipe names none: the paper's δ = 0.5 for feature scattering
-    /// and the ablations it is compared with, none for the baselines.
+    /// and the ablations it is compared with, none for the baselines (BAT's adversarial
+    /// labels take its place).
     public var defaultLabelSmoothing: Float {
         switch self {
         case .featureScattering, .random, .supervised: return 0.5
-        case .standard, .madry, .trades: return 0
+        case .standard, .madry, .trades, .bilateral: return 0
         }
     }
 }
@@ -64,6 +70,9 @@ public struct TrainingRecipe: Sendable, Equatable, Codable {
     public var scattering = ScatteringObjective()
     /// TRADES' β.
     public var tradesBeta = TRADESTraining.defaultBeta
+    /// BAT's β > 0, the true class's target over the largest wrong class's; nil for
+    /// ``BilateralTraining/defaultBeta``.
+    public var bilateralBeta: Float?
 
     public init(method: TrainingMethodKind = .featureScattering, epsilon: Float = ThreatModel.defaultEpsilon,
                 attackSteps: Int? = nil, attackStepSize: Float? = nil, labelSmoothing: Float? = nil) {
@@ -80,6 +89,8 @@ public struct TrainingRecipe: Sendable, Equatable, Codable {
     public var stepSize: Float { attackStepSize ?? method.defaultStepSize(epsilon: epsilon) }
     /// The label smoothing δ of the training loss.
     public var smoothing: Float { labelSmoothing ?? method.defaultLabelSmoothing }
+    /// BAT's β.
+    public var labelRatio: Float { bilateralBeta ?? BilateralTraining.defaultBeta }
 
     /// The method these settings describe, checked.
     ///
@@ -102,13 +113,19 @@ public struct TrainingRecipe: Sendable, Equatable, Codable {
             perturbation = .random(threat)
         case .trades:
             return try TRADESTraining(epsilon: epsilon, stepSize: stepSize, steps: steps, beta: tradesBeta)
+        case .bilateral:
+            guard smoothing == 0 else {
+                throw FSCError.invalidArgument("bilateral training perturbs the labels itself (set its β instead); label smoothing must be 0 or unset, got \(smoothing)")
+            }
+            return try BilateralTraining(epsilon: epsilon, stepSize: stepSize, steps: steps, beta: labelRatio)
         }
         return try PerturbationTraining(name: method.rawValue, perturbation: perturbation, labelSmoothing: smoothing)
     }
 
     /// The settings a checkpoint and a summary record, defaults resolved.
     public var settings: [String: String] {
-        var facts = ["method": method.rawValue, "label_smoothing": "\(smoothing)"]
+        var facts = ["method": method.rawValue]
+        if method != .bilateral { facts["label_smoothing"] = "\(smoothing)" }
         guard method != .standard else { return facts }
         facts["epsilon"] = "\(epsilon)"
         if method != .random {
@@ -117,6 +134,7 @@ public struct TrainingRecipe: Sendable, Equatable, Codable {
         }
         if method == .featureScattering { facts.merge(scattering.settings) { a, _ in a } }
         if method == .trades { facts["trades_beta"] = "\(tradesBeta)" }
+        if method == .bilateral { facts["bilateral_beta"] = "\(labelRatio)" }
         return facts
     }
 }

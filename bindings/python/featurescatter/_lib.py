@@ -45,7 +45,8 @@ class TrainerConfig(ctypes.Structure):
                 ("weight_decay", ctypes.c_float), ("decay_epochs", ctypes.c_int32 * 4), ("seed", ctypes.c_uint64),
                 ("nesterov", ctypes.c_int32), ("cosine_schedule", ctypes.c_int32), ("communicator", ctypes.c_void_p),
                 ("ot_scope", ctypes.c_int), ("bucket_megabytes", ctypes.c_double), ("sync_batchnorm", ctypes.c_int32),
-                ("crop_padding", ctypes.c_int32), ("horizontal_flip", ctypes.c_int32)]
+                ("crop_padding", ctypes.c_int32), ("horizontal_flip", ctypes.c_int32),
+                ("bilateral_beta", ctypes.c_float)]
 
 
 class Progress(ctypes.Structure):

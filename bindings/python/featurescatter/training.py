@@ -13,7 +13,8 @@ from .ot import COSTS, GRAD_MODES, MATCHINGS, SOLVERS
 
 OT_SCOPES = {"global": 0, "local": 1}
 
-METHODS = {"standard": 0, "madry": 1, "feature-scattering": 2, "random": 3, "supervised": 4, "trades": 5}
+METHODS = {"standard": 0, "madry": 1, "feature-scattering": 2, "random": 3, "supervised": 4, "trades": 5,
+           "bilateral": 6}
 
 
 def preset_data(name):
@@ -131,7 +132,7 @@ def train(model, data, method=None, test=None, epochs=None, batch_size=None, lr=
     Parameters
     ----------
     method : str
-        "standard", "madry", "feature-scattering", "random", "supervised" or "trades".
+        "standard", "madry", "feature-scattering", "random", "supervised", "trades" or "bilateral".
     progress : bool or callable
         True shows tqdm (when installed) or epoch lines; a callable receives an ``fsc_progress``
         pointer and returns non-zero to cancel (:class:`featurescatter.Cancelled`). An exception it
@@ -141,9 +142,10 @@ def train(model, data, method=None, test=None, epochs=None, batch_size=None, lr=
         arguments; ``batch_size`` is the global batch; rank 0 writes ``out_dir``).
     **options
         ``attack_steps``, ``attack_step_size``, ``label_smoothing``, ``solver``, ``matching``, ``ot_reg``,
-        ``ot_iterations``, ``cost``, ``grad_mode``, ``trades_beta``, ``momentum``, ``weight_decay``,
-        ``decay_epochs``, ``nesterov``, ``cosine_schedule``, ``ot_scope`` ("global" or "local"),
-        ``bucket_megabytes``, ``sync_batchnorm`` (1 for SyncBN), ``crop_padding``, ``horizontal_flip``.
+        ``ot_iterations``, ``cost``, ``grad_mode``, ``trades_beta``, ``bilateral_beta`` (BAT's β, default 9),
+        ``momentum``, ``weight_decay``, ``decay_epochs``, ``nesterov``, ``cosine_schedule``, ``ot_scope``
+        ("global" or "local"), ``bucket_megabytes``, ``sync_batchnorm`` (1 for SyncBN), ``crop_padding``,
+        ``horizontal_flip``.
     preset : str, optional
         A named recipe ("paper-cifar10-fs", "fmnist-smallcnn-madry", ...; docs/presets.md); make the
         model with :meth:`Model.from_preset` and the data with :func:`preset_data`.

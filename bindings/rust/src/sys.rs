@@ -132,6 +132,7 @@ pub struct fsc_trainer_config {
     pub sync_batchnorm: i32,
     pub crop_padding: i32,
     pub horizontal_flip: i32,
+    pub bilateral_beta: f32,
 }
 
 #[repr(C)]
