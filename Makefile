@@ -36,7 +36,7 @@ TARGET_CPU   := $(if $(filter avx512,$(NATIVE)),skylake-avx512,$(if $(filter avx
 CPU_FLAGS    := $(if $(TARGET_CPU),-Xswiftc -target-cpu -Xswiftc $(TARGET_CPU) -Xswiftc -DFEATURESCATTER_TARGET_$(subst -,_,$(TARGET_CPU)))
 VERSION      := $(shell sed -n 's/^\#define FSC_VERSION_\(MAJOR\|MINOR\|PATCH\) //p' include/featurescatter.h | paste -sd.)
 
-.PHONY: demo test build build-tests deps venv swift-tests python-tests bench bench-distributed torch-venv clean lib install wheel fuzz fuzz-build
+.PHONY: demo test build build-tests deps venv swift-tests python-tests bench bench-distributed torch-venv clean lib install wheel fuzz fuzz-build fuzz-smoke
 
 ## Installs the Debian packages the build and the demo need, when missing (as root, or via sudo).
 deps:
@@ -116,7 +116,7 @@ python-tests: build-tests lib venv wheel
 		$(VENV_PYTHON) -m pytest -q -rs Tests/python
 
 ## Every suite: Swift unit tests (release build, numeric code) and the Python tests.
-test: swift-tests python-tests
+test: swift-tests python-tests fuzz-smoke
 
 ## Coverage-guided fuzzing of every reader (libFuzzer + AddressSanitizer), FUZZ_SECONDS per target;
 ## corpora stay in .build-fuzz/corpus, findings go to runs/fuzz/ and fail the run.
@@ -128,6 +128,11 @@ fuzz-build: deps
 
 fuzz: fuzz-build build venv
 	$(VENV_PYTHON) Tests/fuzz/run.py --binary $(FUZZ_BUILD)/release/fscatter-fuzz --seconds $(FUZZ_SECONDS)
+
+## What CI runs: every target for FUZZ_RUNS inputs from seed 1 and a fresh corpus (reproducible).
+FUZZ_RUNS ?= 20000
+fuzz-smoke: fuzz-build build venv
+	$(VENV_PYTHON) Tests/fuzz/run.py --binary $(FUZZ_BUILD)/release/fscatter-fuzz --runs $(FUZZ_RUNS)
 
 bench: build venv
 	bench/run

@@ -1,6 +1,7 @@
 """Runs every fuzz target of `fscatter-fuzz` (a libFuzzer build: `make fuzz`) for a while and prints a table.
 
 Usage: python Tests/fuzz/run.py --binary .build-fuzz/release/fscatter-fuzz --seconds 60 [--targets onnx,npy]
+       python Tests/fuzz/run.py --runs 20000      # the reproducible smoke pass CI runs
 
 Seeds each target's corpus (kept in .build-fuzz/corpus/TARGET between runs) from real files: the ONNX
 backend test models (libonnx-testdata), NumPy and SciPy writers, CIFAR and IDX records, our own
@@ -104,9 +105,10 @@ def seeds(target, own):
     raise ValueError(target)
 
 
-def fuzz(binary, target, seconds, corpus, findings):
-    """Runs one target; returns its figures from libFuzzer's last status line."""
-    command = [binary, target, f"-max_total_time={seconds}", "-rss_limit_mb=2048", "-timeout=10", "-max_len=65536",
+def fuzz(binary, target, budget, corpus, findings):
+    """Runs one target for `budget` (["-max_total_time=S"] or, reproducibly, ["-seed=1", "-runs=N"]);
+    returns its figures from libFuzzer's final statistics."""
+    command = [binary, target, *budget, "-rss_limit_mb=2048", "-timeout=10", "-max_len=65536",
                "-print_final_stats=1", f"-artifact_prefix={findings}/", str(corpus)]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     log = result.stderr
@@ -124,14 +126,18 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--binary", default=str(ROOT / ".build-fuzz" / "release" / "fscatter-fuzz"))
     parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--runs", type=int, help="a reproducible smoke pass instead: this many inputs per target, "
+                                                  "seed 1, from a fresh corpus (what CI runs)")
     parser.add_argument("--targets", default=",".join(TARGETS))
     parser.add_argument("--json", help="also write the table as JSON here")
     args = parser.parse_args()
+    budget = ["-seed=1", f"-runs={args.runs}"] if args.runs else [f"-max_total_time={args.seconds}"]
     with tempfile.TemporaryDirectory() as work:
         own = own_files(pathlib.Path(work))
+        corpora = pathlib.Path(work) / "corpus" if args.runs else ROOT / ".build-fuzz" / "corpus"
         rows = []
         for target in args.targets.split(","):
-            corpus = ROOT / ".build-fuzz" / "corpus" / target
+            corpus = corpora / target
             corpus.mkdir(parents=True, exist_ok=True)
             for name, data in seeds(target, own).items():
                 (corpus / name).write_bytes(data)
@@ -139,7 +145,7 @@ def main():
                 (corpus / kept.name).write_bytes(kept.read_bytes())
             findings = ROOT / "runs" / "fuzz" / target
             findings.mkdir(parents=True, exist_ok=True)
-            row = fuzz(args.binary, target, args.seconds, corpus, findings)
+            row = fuzz(args.binary, target, budget, corpus, findings)
             rows.append(row)
             print(f"{target:13} {row['executions']:>10} execs {row['per_second']:>7}/s  edges {row['edges']:>6}  "
                   f"corpus {row['corpus']:>5}  rss {row['peak_rss_mb']:>5} MB  findings {len(row['findings'])}",

@@ -109,9 +109,18 @@ enum ONNXSpatial {
         if let b = inputs[2], b.shape != [w.shape[0]] {
             throw ONNXOperators.unsupported("bias \(b.shape) for \(w.shape[0]) output channels", node, a.opset)
         }
-        let win = lifted(try window(node, a, spatial: Array(x.shape[2...]), kernel: Array(w.shape[2...])))
+        let kernel = Array(w.shape[2...])
+        let window = try window(node, a, spatial: Array(x.shape[2...]), kernel: kernel)
+        guard window.kernel == kernel else {
+            throw ONNXOperators.unsupported("kernel_shape \(window.kernel) differs from the weight's \(kernel)", node, a.opset)
+        }
+        let win = lifted(window)
         let input = symmetric(win) ? x4 : spatialPad(x4, win, value: 0)
-        let y = conv2d(input, weight: w4, bias: inputs[2], groups: groups, geometry: geometry(win, padding: symmetric(win)))
+        let shape = geometry(win, padding: symmetric(win))
+        guard shape.outputSize(height: input.shape[2], width: input.shape[3]) != nil else {
+            throw ONNXOperators.unsupported("kernel \(kernel) does not fit input \(x.shape) with its pads and dilations", node, a.opset)
+        }
+        let y = conv2d(input, weight: w4, bias: inputs[2], groups: groups, geometry: shape)
         return restore(y, rank: rank)
     }
 
