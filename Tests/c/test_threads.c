@@ -37,27 +37,35 @@ static void make_data(float *images, int32_t *labels) {
     }
 }
 
-/* Creates every handle it uses, trains two epochs, and records the logits of the first images. */
-static void *run_job(void *argument) {
-    job *j = argument;
+/* The handles of `j`'s run on the shared data: a dataset, a model and a trainer for two epochs. */
+static fsc_status make_run(const job *j, const float *images, const int32_t *labels, fsc_dataset **data,
+                           fsc_model **model, fsc_trainer **trainer) {
     static const int64_t image_shape[3] = {1, SIDE, SIDE};
     const int64_t shape[4] = {IMAGES, 1, SIDE, SIDE};
-    const int64_t probe_shape[4] = {PROBE, 1, SIDE, SIDE};
-    float *images = malloc(sizeof(float) * IMAGES * PIXELS);
-    int32_t labels[IMAGES];
-    make_data(images, labels);
-    fsc_dataset *data = NULL;
-    fsc_model *model = NULL;
-    fsc_trainer *trainer = NULL;
     fsc_trainer_config config;
     fsc_trainer_config_default(&config);
     config.method = j->method;
     config.epochs = 2;
     config.batch_size = 16;
     config.seed = j->seed;
-    j->status = fsc_dataset_from_memory(images, shape, 4, labels, IMAGES, CLASSES, &data);
-    if (j->status == FSC_OK) j->status = fsc_model_create(j->architecture, image_shape, CLASSES, j->seed, &model);
-    if (j->status == FSC_OK) j->status = fsc_trainer_create(model, &config, &trainer);
+    fsc_status status = fsc_dataset_from_memory(images, shape, 4, labels, IMAGES, CLASSES, data);
+    if (status == FSC_OK) status = fsc_model_create(j->architecture, image_shape, CLASSES, j->seed, model);
+    if (status == FSC_OK) status = fsc_trainer_create(*model, &config, trainer);
+    return status;
+}
+
+static const int64_t probe_shape[4] = {PROBE, 1, SIDE, SIDE};
+
+/* Creates every handle it uses, trains two epochs, and records the logits of the first images. */
+static void *run_job(void *argument) {
+    job *j = argument;
+    float *images = malloc(sizeof(float) * IMAGES * PIXELS);
+    int32_t labels[IMAGES];
+    make_data(images, labels);
+    fsc_dataset *data = NULL;
+    fsc_model *model = NULL;
+    fsc_trainer *trainer = NULL;
+    j->status = make_run(j, images, labels, &data, &model, &trainer);
     if (j->status == FSC_OK) j->status = fsc_trainer_train(trainer, data, NULL, NULL, NULL, NULL, NULL);
     if (j->status == FSC_OK)
         j->status = fsc_model_forward(model, images, probe_shape, 4, j->logits, PROBE * CLASSES);
@@ -98,23 +106,12 @@ static void *train_shared(void *argument) {
    then calls forward on the same model (serialised after the training). The training must end
    with `expected`'s weights, and the freed handle must be refused afterwards. */
 static int shared_handles(const job *expected) {
-    static const int64_t image_shape[3] = {1, SIDE, SIDE};
-    const int64_t shape[4] = {IMAGES, 1, SIDE, SIDE};
-    const int64_t probe_shape[4] = {PROBE, 1, SIDE, SIDE};
     float *images = malloc(sizeof(float) * IMAGES * PIXELS);
     int32_t labels[IMAGES];
     make_data(images, labels);
     fsc_model *model = NULL;
-    fsc_trainer_config config;
-    fsc_trainer_config_default(&config);
-    config.method = expected->method;
-    config.epochs = 2;
-    config.batch_size = 16;
-    config.seed = expected->seed;
     shared s = {NULL, NULL, FSC_OK, 0, 0, 0};
-    int ok = fsc_dataset_from_memory(images, shape, 4, labels, IMAGES, CLASSES, &s.data) == FSC_OK &&
-             fsc_model_create(expected->architecture, image_shape, CLASSES, expected->seed, &model) == FSC_OK &&
-             fsc_trainer_create(model, &config, &s.trainer) == FSC_OK;
+    int ok = make_run(expected, images, labels, &s.data, &model, &s.trainer) == FSC_OK;
     pthread_t thread;
     int running = ok && pthread_create(&thread, NULL, train_shared, &s) == 0;
     while (running && !atomic_load(&s.started) && !atomic_load(&s.done)) sched_yield();
