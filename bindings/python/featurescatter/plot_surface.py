@@ -10,10 +10,11 @@ adversarial direction d_adv and the Rademacher direction d_rad, axes in units of
 the 1-D slices of every file: the loss along d_adv (b = 0) and along d_rad (a = 0), with the
 threat model's ±ε marked. Prints the PNG's path. A surface is labelled by ``--labels``, else by
 the folder of its checkpoint. Part of the ``featurescatter`` package; runs as a plain script too
-(it needs only matplotlib and numpy).
+(it needs only matplotlib, with its numpy and Pillow).
 """
 
 import argparse
+import io
 import json
 import pathlib
 import sys
@@ -23,6 +24,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402  (a dependency of matplotlib)
 
 REQUIRED = ("axis", "losses", "epsilon", "clean_loss")
 
@@ -90,8 +92,17 @@ def plot(curves, path):
     fig.suptitle(f"Loss surfaces around {settings.get('dataset', 'a')} test image {settings.get('image_index', '?')} "
                  f"(ε = {settings['epsilon']:g}, clipped to [0,1]: {settings.get('clip', True)})", fontsize=10)
     fig.tight_layout()
-    fig.savefig(path)
+    save_palette_png(fig, path)
     plt.close(fig)
+
+
+def save_palette_png(fig, path):
+    """Saves ``fig`` as a 256-colour PNG: the shaded surfaces make a true-colour file about 3.5x larger,
+    with no visible difference."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    buffer.seek(0)
+    Image.open(buffer).convert("RGB").quantize(256).save(path, optimize=True)
 
 
 def main(argv=None):
