@@ -380,6 +380,42 @@ FSC_API fsc_status fsc_report_json(const fsc_report *report, char *buffer, size_
 
 FSC_API void fsc_report_free(fsc_report *report);
 
+/* ======================================================================== Loss surfaces */
+
+/* The loss around one image on the plane of the paper's Figure 4: at grid point (a, b),
+       L(a, b) = CE(f(clamp(x + a * d_adv + b * d_rad, 0, 1)), y)
+   with d_adv = sign(dCE(f(x), y)/dx) (0 where the gradient is 0), d_rad a Rademacher vector
+   (each entry -1 or +1, from `seed`), CE the natural-log cross-entropy of the true label and f
+   the model in inference mode. a and b take the same `points` values on both axes,
+   axis[k] = extent * epsilon * (2k / (points - 1) - 1), in pixel units; the middle one is 0. */
+typedef struct fsc_loss_surface_config {
+    size_t struct_size;           /* sizeof(fsc_loss_surface_config) */
+    float epsilon;                /* the grid's unit in [0,1] pixel units, in (0, 1]; default 0.1 */
+    int32_t points;               /* grid points per axis, odd, 3..1001; default 41 */
+    float extent;                 /* half-width of the grid in units of epsilon, > 0; default 2 */
+    int32_t batch_size;           /* grid points per forward pass, >= 1; default 256 */
+    uint64_t seed;                /* fixes the Rademacher direction; default 0 */
+    int32_t clip;                 /* 1 = clamp every grid point to [0,1], 0 = do not; default 1 */
+} fsc_loss_surface_config;
+
+/* Fills config with the defaults above. Returns FSC_OK, FSC_ERR_INVALID_ARGUMENT. */
+FSC_API fsc_status fsc_loss_surface_config_default(fsc_loss_surface_config *config);
+
+/* Computes a loss surface; the model does not change.
+   [in] image: C*H*W floats in [0,1], shape {1, C, H, W}, rank 4; label: its true class.
+   [out] losses: points*points floats, row-major: losses[i*points + j] = L(axis[i], axis[j]), i along
+   d_adv, j along d_rad (loss_count must be points*points).
+   axis: points floats, or NULL with axis_count 0.
+   directions: d_adv then d_rad, 2*C*H*W floats, or NULL with direction_count 0.
+   Thread: one thread per model at a time.
+   Returns FSC_OK, FSC_ERR_INVALID_ARGUMENT (NULL, a setting out of range, a pixel outside [0,1], a
+   label outside the model's classes), FSC_ERR_SHAPE, FSC_ERR_NOT_FINITE (NaN pixels, or a loss that
+   is not finite). */
+FSC_API fsc_status fsc_loss_surface(fsc_model *model, const fsc_loss_surface_config *config, const float *image,
+                                    const int64_t *shape, size_t rank, int32_t label, float *losses,
+                                    size_t loss_count, float *axis, size_t axis_count, float *directions,
+                                    size_t direction_count);
+
 /* ======================================================================== Training */
 
 typedef enum fsc_ot_scope {

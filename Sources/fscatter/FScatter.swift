@@ -11,7 +11,7 @@ struct FScatter: ParsableCommand {
         abstract: "Feature-scattering adversarial training and robustness evaluation.",
         version: FeatureScatterVersion.string,
         subcommands: [InfoCommand.self, TrainCommand.self, EvalCommand.self, AttackCommand.self, BenchCommand.self,
-                      OTCommand.self, ExportCommand.self, ImportCommand.self])
+                      OTCommand.self, ExportCommand.self, ImportCommand.self, LossSurfaceCommand.self])
 
     /// Selects the OpenBLAS core before any BLAS call (DESIGN §6), joins the other ranks when
     /// started by mpirun, then runs the command.

@@ -545,6 +545,80 @@ static void test_evaluation(void) {
     free(x);
 }
 
+/* A loss surface: defaults, the clean loss in the middle, the directions, and every refusal. */
+static void test_loss_surface(void) {
+    const int64_t shape[3] = {1, 8, 8};
+    fsc_model *model = NULL;
+    EXPECT_STATUS(fsc_model_create("mlp", shape, 4, 8, &model), FSC_OK, "");
+    float *x = random_images(1, 64, 9);
+    const int64_t xs[4] = {1, 1, 8, 8};
+    fsc_loss_surface_config config;
+    EXPECT_STATUS(fsc_loss_surface_config_default(NULL), FSC_ERR_INVALID_ARGUMENT, "fsc_loss_surface_config_default");
+    EXPECT_STATUS(fsc_loss_surface_config_default(&config), FSC_OK, "");
+    CHECK(config.struct_size == sizeof config && config.points == 41 && config.extent == 2.0f && config.clip == 1 &&
+          fabsf(config.epsilon - 0.1f) < 1e-7f && config.batch_size == 256 && config.seed == 0, "loss surface defaults");
+    config.points = 5;
+    float losses[25], axis[5], directions[128], logits[4];
+    EXPECT_STATUS(fsc_loss_surface(model, &config, x, xs, 4, 2, losses, 25, axis, 5, directions, 128), FSC_OK, "");
+    EXPECT_STATUS(fsc_model_forward(model, x, xs, 4, logits, 4), FSC_OK, "");
+    double top = logits[0], total = 0;
+    for (int k = 1; k < 4; k++) top = logits[k] > top ? logits[k] : top;
+    for (int k = 0; k < 4; k++) total += exp(logits[k] - top);
+    double clean = top + log(total) - logits[2];
+    CHECK(fabs(losses[12] - clean) < 1e-4 && axis[2] == 0.0f && fabsf(axis[4] - 0.2f) < 1e-6f, "clean loss in the middle");
+    int signs = 1;
+    for (int i = 0; i < 128; i++) signs &= directions[i] == 1.0f || directions[i] == -1.0f || (i < 64 && directions[i] == 0.0f);
+    CHECK(signs, "directions are signs and Rademacher entries");
+    float again[25];
+    EXPECT_STATUS(fsc_loss_surface(model, &config, x, xs, 4, 2, again, 25, NULL, 0, NULL, 0), FSC_OK, "");
+    CHECK(memcmp(losses, again, sizeof again) == 0, "same seed, same surface; optional outputs may be NULL");
+
+    EXPECT_STATUS(fsc_loss_surface(NULL, &config, x, xs, 4, 2, losses, 25, NULL, 0, NULL, 0), FSC_ERR_INVALID_ARGUMENT, "model");
+    EXPECT_STATUS(fsc_loss_surface(model, NULL, x, xs, 4, 2, losses, 25, NULL, 0, NULL, 0), FSC_ERR_INVALID_ARGUMENT, "config");
+    EXPECT_STATUS(fsc_loss_surface(model, &config, NULL, xs, 4, 2, losses, 25, NULL, 0, NULL, 0), FSC_ERR_INVALID_ARGUMENT, "images");
+    EXPECT_STATUS(fsc_loss_surface(model, &config, x, NULL, 4, 2, losses, 25, NULL, 0, NULL, 0), FSC_ERR_INVALID_ARGUMENT, "shape");
+    EXPECT_STATUS(fsc_loss_surface(model, &config, x, xs, 3, 2, losses, 25, NULL, 0, NULL, 0), FSC_ERR_SHAPE, "rank 4");
+    const int64_t two[4] = {2, 1, 8, 8}, wrong[4] = {1, 1, 8, 9};
+    EXPECT_STATUS(fsc_loss_surface(model, &config, x, two, 4, 2, losses, 25, NULL, 0, NULL, 0), FSC_ERR_SHAPE, "one image");
+    EXPECT_STATUS(fsc_loss_surface(model, &config, x, wrong, 4, 2, losses, 25, NULL, 0, NULL, 0), FSC_ERR_SHAPE, "the model takes");
+    EXPECT_STATUS(fsc_loss_surface(model, &config, x, xs, 4, 4, losses, 25, NULL, 0, NULL, 0), FSC_ERR_INVALID_ARGUMENT, "label");
+    EXPECT_STATUS(fsc_loss_surface(model, &config, x, xs, 4, -1, losses, 25, NULL, 0, NULL, 0), FSC_ERR_INVALID_ARGUMENT, "label");
+    EXPECT_STATUS(fsc_loss_surface(model, &config, x, xs, 4, 2, NULL, 25, NULL, 0, NULL, 0), FSC_ERR_INVALID_ARGUMENT, "losses");
+    EXPECT_STATUS(fsc_loss_surface(model, &config, x, xs, 4, 2, losses, 24, NULL, 0, NULL, 0), FSC_ERR_SHAPE, "losses");
+    EXPECT_STATUS(fsc_loss_surface(model, &config, x, xs, 4, 2, losses, 25, axis, 4, NULL, 0), FSC_ERR_SHAPE, "axis");
+    EXPECT_STATUS(fsc_loss_surface(model, &config, x, xs, 4, 2, losses, 25, NULL, 5, NULL, 0), FSC_ERR_INVALID_ARGUMENT, "axis_count");
+    EXPECT_STATUS(fsc_loss_surface(model, &config, x, xs, 4, 2, losses, 25, NULL, 0, directions, 64), FSC_ERR_SHAPE, "directions");
+    EXPECT_STATUS(fsc_loss_surface(model, &config, x, xs, 4, 2, losses, 25, NULL, 0, NULL, 128), FSC_ERR_INVALID_ARGUMENT, "direction_count");
+
+    config.points = 4;
+    EXPECT_STATUS(fsc_loss_surface(model, &config, x, xs, 4, 2, losses, 16, NULL, 0, NULL, 0), FSC_ERR_INVALID_ARGUMENT, "odd");
+    config.points = 5;
+    config.epsilon = NAN;
+    EXPECT_STATUS(fsc_loss_surface(model, &config, x, xs, 4, 2, losses, 25, NULL, 0, NULL, 0), FSC_ERR_INVALID_ARGUMENT, "epsilon");
+    config.epsilon = 0.1f;
+    config.extent = -1.0f;
+    EXPECT_STATUS(fsc_loss_surface(model, &config, x, xs, 4, 2, losses, 25, NULL, 0, NULL, 0), FSC_ERR_INVALID_ARGUMENT, "extent");
+    config.extent = 2.0f;
+    config.batch_size = 0;
+    EXPECT_STATUS(fsc_loss_surface(model, &config, x, xs, 4, 2, losses, 25, NULL, 0, NULL, 0), FSC_ERR_INVALID_ARGUMENT, "batch size");
+    config.batch_size = 7;
+    config.clip = 2;
+    EXPECT_STATUS(fsc_loss_surface(model, &config, x, xs, 4, 2, losses, 25, NULL, 0, NULL, 0), FSC_ERR_INVALID_ARGUMENT, "clip");
+    config.clip = 1;
+    config.struct_size = 8;
+    EXPECT_STATUS(fsc_loss_surface(model, &config, x, xs, 4, 2, losses, 25, NULL, 0, NULL, 0), FSC_ERR_INVALID_ARGUMENT, "struct_size");
+    config.struct_size = sizeof config;
+    EXPECT_STATUS(fsc_loss_surface(model, &config, x, xs, 4, 2, again, 25, NULL, 0, NULL, 0), FSC_OK, "");
+    CHECK(fabsf(again[12] - losses[12]) < 1e-5f, "the batch size does not change the surface");
+    x[5] = 1.5f;
+    EXPECT_STATUS(fsc_loss_surface(model, &config, x, xs, 4, 2, losses, 25, NULL, 0, NULL, 0), FSC_ERR_INVALID_ARGUMENT, "[0, 1]");
+    x[5] = NAN;
+    EXPECT_STATUS(fsc_loss_surface(model, &config, x, xs, 4, 2, losses, 25, NULL, 0, NULL, 0), FSC_ERR_NOT_FINITE, "images[5]");
+    fsc_model_free(model);
+    EXPECT_STATUS(fsc_loss_surface(model, &config, x, xs, 4, 2, losses, 25, NULL, 0, NULL, 0), FSC_ERR_INVALID_ARGUMENT, "fsc_loss_surface");
+    free(x);
+}
+
 int main(void) {
     test_library();
     test_free_null_is_a_no_op();
@@ -556,6 +630,7 @@ int main(void) {
     test_onnx();
     test_attacks();
     test_evaluation();
+    test_loss_surface();
     printf("%d passed, %d failed\n", passed, failed);
     return failed != 0;
 }

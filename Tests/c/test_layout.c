@@ -36,5 +36,11 @@ _Static_assert(offsetof(fsc_eval_config, limit) == 32, "fsc_eval_config.limit");
 _Static_assert(offsetof(fsc_eval_config, seed) == 48, "fsc_eval_config.seed");
 _Static_assert(offsetof(fsc_eval_config, communicator) == 56, "fsc_eval_config.communicator (0.3)");
 _Static_assert(sizeof(fsc_eval_config) == 64, "fsc_eval_config size");
+_Static_assert(offsetof(fsc_loss_surface_config, struct_size) == 0, "struct_size first");
+_Static_assert(offsetof(fsc_loss_surface_config, epsilon) == 8, "fsc_loss_surface_config.epsilon (0.3)");
+_Static_assert(offsetof(fsc_loss_surface_config, batch_size) == 20, "fsc_loss_surface_config.batch_size (0.3)");
+_Static_assert(offsetof(fsc_loss_surface_config, seed) == 24, "fsc_loss_surface_config.seed (0.3)");
+_Static_assert(offsetof(fsc_loss_surface_config, clip) == 32, "fsc_loss_surface_config.clip (0.3)");
+_Static_assert(sizeof(fsc_loss_surface_config) == 40, "fsc_loss_surface_config size");
 
 int fsc_layout_pinned;

@@ -69,6 +69,18 @@ public struct Tensor: Equatable, CustomStringConvertible {
         return Tensor(shape: shape, scalars: values)
     }
 
+    /// Rademacher samples: each element −1 or +1 with probability ½, one bit of the
+    /// generator's output each (64 elements per word, lowest bit first).
+    public static func rademacher(_ shape: [Int], using generator: inout SeededGenerator) -> Tensor {
+        var word: UInt64 = 0
+        return Tensor(shape: shape) { out in
+            for i in 0..<out.count {
+                if i % 64 == 0 { word = generator.next() }
+                out[i] = (word >> UInt64(i % 64)) & 1 == 1 ? 1 : -1
+            }
+        }
+    }
+
     /// The number of elements.
     public var count: Int { scalars.count }
 

@@ -16,13 +16,14 @@ from .data import Dataset
 from .distributed import Communicator
 from .evaluation import evaluate
 from .model import Model
+from .surface import LossSurface, loss_surface
 from .training import Trainer, preset_data, train
 
 __version__ = _library.fsc_version().decode()
 
 __all__ = ["Cancelled", "Communicator", "Dataset", "FeatureScatterError", "IOFailure", "InternalError", "InvalidArgumentError",
-           "Model", "NotFiniteError", "OnnxError", "ShapeError", "Trainer", "attacks", "blas_core", "evaluate", "ot",
-           "preset_data", "train"]
+           "LossSurface", "Model", "NotFiniteError", "OnnxError", "ShapeError", "Trainer", "attacks", "blas_core", "evaluate",
+           "loss_surface", "ot", "preset_data", "train"]
 
 
 def blas_core():

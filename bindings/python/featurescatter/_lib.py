@@ -75,6 +75,14 @@ class EvalConfig(ctypes.Structure):
                 ("batch_size", ctypes.c_int32), ("seed", ctypes.c_uint64), ("communicator", ctypes.c_void_p)]
 
 
+class LossSurfaceConfig(ctypes.Structure):
+    """fsc_loss_surface_config."""
+
+    _fields_ = [("struct_size", ctypes.c_size_t), ("epsilon", ctypes.c_float), ("points", ctypes.c_int32),
+                ("extent", ctypes.c_float), ("batch_size", ctypes.c_int32), ("seed", ctypes.c_uint64),
+                ("clip", ctypes.c_int32)]
+
+
 PROGRESS_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(Progress), ctypes.c_void_p)
 
 SIGNATURES = {
@@ -116,6 +124,10 @@ SIGNATURES = {
     "fsc_report_accuracy": (status, [handle, ctypes.c_char_p, c_double_p]),
     "fsc_report_json": (status, [handle, ctypes.c_char_p, ctypes.c_size_t, c_size_t_p]),
     "fsc_report_free": (None, [handle]),
+    "fsc_loss_surface_config_default": (status, [ctypes.POINTER(LossSurfaceConfig)]),
+    "fsc_loss_surface": (status, [handle, ctypes.POINTER(LossSurfaceConfig), c_float_p, c_int64_p, ctypes.c_size_t,
+                                  ctypes.c_int32, c_float_p, ctypes.c_size_t, c_float_p, ctypes.c_size_t, c_float_p,
+                                  ctypes.c_size_t]),
     "fsc_ot_config_default": (status, [ctypes.POINTER(OTConfig)]),
     "fsc_ot_solve": (status, [c_float_p, ctypes.c_int64, ctypes.c_int64, c_float_p, c_float_p,
                               ctypes.POINTER(OTConfig), c_float_p, ctypes.POINTER(OTReport)]),

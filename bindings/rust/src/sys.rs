@@ -137,6 +137,18 @@ pub struct fsc_trainer_config {
 
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
+pub struct fsc_loss_surface_config {
+    pub struct_size: usize,
+    pub epsilon: f32,
+    pub points: i32,
+    pub extent: f32,
+    pub batch_size: i32,
+    pub seed: u64,
+    pub clip: i32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
 pub struct fsc_progress {
     pub struct_size: usize,
     pub epoch: i32,
@@ -230,6 +242,13 @@ extern "C" {
     pub fn fsc_report_json(report: *const fsc_report, buffer: *mut c_char, capacity: usize, length: *mut usize)
         -> fsc_status;
     pub fn fsc_report_free(report: *mut fsc_report);
+
+    pub fn fsc_loss_surface_config_default(config: *mut fsc_loss_surface_config) -> fsc_status;
+    pub fn fsc_loss_surface(
+        model: *mut fsc_model, config: *const fsc_loss_surface_config, image: *const f32, shape: *const i64,
+        rank: usize, label: i32, losses: *mut f32, loss_count: usize, axis: *mut f32, axis_count: usize,
+        directions: *mut f32, direction_count: usize,
+    ) -> fsc_status;
 
     pub fn fsc_trainer_config_default(config: *mut fsc_trainer_config) -> fsc_status;
     pub fn fsc_trainer_config_preset(
