@@ -25,17 +25,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402  (a dependency of matplotlib)
+from plot_report import default_label  # noqa: E402  (the script's own folder is on sys.path)
 
 REQUIRED = ("axis", "losses", "epsilon", "clean_loss")
-
-
-def default_label(surface):
-    """The folder of the checkpoint (a run's name), else the model's name."""
-    checkpoint = surface.get("checkpoint")
-    if checkpoint:
-        path = pathlib.Path(checkpoint)
-        return path.parent.name or path.stem
-    return surface.get("model") or "model"
 
 
 def load(path):
