@@ -36,7 +36,7 @@ TARGET_CPU   := $(if $(filter avx512,$(NATIVE)),skylake-avx512,$(if $(filter avx
 CPU_FLAGS    := $(if $(TARGET_CPU),-Xswiftc -target-cpu -Xswiftc $(TARGET_CPU) -Xswiftc -DFEATURESCATTER_TARGET_$(subst -,_,$(TARGET_CPU)))
 VERSION      := $(shell sed -n 's/^\#define FSC_VERSION_\(MAJOR\|MINOR\|PATCH\) //p' include/featurescatter.h | paste -sd.)
 
-.PHONY: demo test build build-tests deps venv swift-tests python-tests bench bench-distributed torch-venv clean lib install wheel fuzz fuzz-build fuzz-smoke
+.PHONY: demo test build build-tests deps venv swift-tests python-tests bench bench-distributed torch-venv clean lib install wheel fuzz fuzz-build fuzz-smoke sanitizer-libs
 
 ## Installs the Debian packages the build and the demo need, when missing (as root, or via sudo).
 deps:
@@ -93,6 +93,19 @@ lib: deps
 		-Xswiftc -static-stdlib -Xlinker --version-script=$(CURDIR)/bindings/c/featurescatter.map
 	$(SWIFT) build -c release --scratch-path $(LIB_BUILD) --product FeatureScatterMPI
 
+## libfeaturescatter.so under sanitizers, for the C suites (Tests/python/test_sanitizers.py): the Swift code
+## with AddressSanitizer and the C++ ONNX shim with AddressSanitizer + UndefinedBehaviorSanitizer (Swift on
+## Linux has no UBSan; its own arithmetic and bounds are checked), and the whole library with
+## ThreadSanitizer (on the toolchain's shared Swift runtime and libdispatch, whose calls TSan then sees).
+ASAN_BUILD   := .build-asan
+TSAN_BUILD   := .build-tsan
+sanitizer-libs: deps
+	$(SWIFT) build -c release --scratch-path $(ASAN_BUILD) --product featurescatter $(CPU_FLAGS) \
+		-Xswiftc -sanitize=address -Xcc -fsanitize=address,undefined -Xcc -fno-sanitize-recover=undefined \
+		-Xswiftc -static-stdlib -Xswiftc -use-ld=lld -Xlinker --version-script=$(CURDIR)/bindings/c/featurescatter.map
+	$(SWIFT) build -c release --scratch-path $(TSAN_BUILD) --product featurescatter $(CPU_FLAGS) \
+		-Xswiftc -sanitize=thread -Xcc -fsanitize=thread -Xswiftc -use-ld=lld
+
 install: lib
 	install -d $(PREFIX)/include $(PREFIX)/lib/pkgconfig
 	install -m 644 include/featurescatter.h bindings/cpp/featurescatter.hpp $(PREFIX)/include/
@@ -111,23 +124,26 @@ wheel: lib venv
 
 ## The test build (-enable-testing) also provides the fscatter the Python tests drive, so the suites
 ## need only one release build of the package besides the library's.
-python-tests: build-tests lib venv wheel
+python-tests: build-tests lib sanitizer-libs venv wheel
 	FSCATTER=$(RELEASE_BIN)/fscatter FEATURESCATTER_LIBRARY=$(CURDIR)/$(LIBRARY) PYTHONPATH=bindings/python \
 		$(VENV_PYTHON) -m pytest -q -rs Tests/python
 
 ## Every suite: Swift unit tests (release build, numeric code) and the Python tests.
 test: swift-tests python-tests fuzz-smoke
 
-## Coverage-guided fuzzing of every reader (libFuzzer + AddressSanitizer), FUZZ_SECONDS per target;
+## Coverage-guided fuzzing of every reader (libFuzzer + AddressSanitizer), FUZZ_SECONDS per target, or
+## FUZZ_EXECUTIONS inputs per target when given (the campaign of docs/reliability.md: 1000000);
 ## corpora stay in .build-fuzz/corpus, findings go to runs/fuzz/ and fail the run.
 FUZZ_SECONDS ?= 60
+FUZZ_EXECUTIONS ?=
 FUZZ_BUILD   := .build-fuzz
 fuzz-build: deps
 	$(SWIFT) build -c release --product fscatter-fuzz --scratch-path $(FUZZ_BUILD) \
 		-Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING -Xcc -fsanitize=fuzzer-no-link,address -Xswiftc -use-ld=lld
 
 fuzz: fuzz-build build venv
-	$(VENV_PYTHON) Tests/fuzz/run.py --binary $(FUZZ_BUILD)/release/fscatter-fuzz --seconds $(FUZZ_SECONDS)
+	$(VENV_PYTHON) Tests/fuzz/run.py --binary $(FUZZ_BUILD)/release/fscatter-fuzz \
+		$(if $(FUZZ_EXECUTIONS),--executions $(FUZZ_EXECUTIONS),--seconds $(FUZZ_SECONDS))
 
 ## What CI runs: every target for FUZZ_RUNS inputs from seed 1 and a fresh corpus (reproducible).
 FUZZ_RUNS ?= 20000
@@ -142,4 +158,4 @@ bench-distributed: build venv
 	$(VENV_PYTHON) bench/distributed.py
 
 clean:
-	rm -rf .build $(LIB_BUILD) $(WHEEL_BUILD) dist $(VENV) runs
+	rm -rf .build $(LIB_BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD) $(WHEEL_BUILD) dist $(VENV) runs

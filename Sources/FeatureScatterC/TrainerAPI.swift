@@ -26,8 +26,8 @@ public func fsc_trainer_config_preset(_ name: UnsafePointer<CChar>?, _ config: U
 
 /// The presets' data set and architecture names as C strings that live as long as the library.
 private enum PresetStrings {
-    static let value: [String: UnsafeMutablePointer<CChar>] = Dictionary(
-        TrainingPreset.all.flatMap { [$0.dataset, $0.architecture] }.map { ($0, strdup($0)!) }) { first, _ in first }
+    static let value: [String: UnsafeMutablePointer<CChar>] = Dictionary(uniqueKeysWithValues:
+        Set(TrainingPreset.all.flatMap { [$0.dataset, $0.architecture] }).map { ($0, strdup($0)!) })
 }
 
 /// The documented defaults: the engine's recipe and configuration.
