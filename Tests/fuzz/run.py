@@ -2,6 +2,7 @@
 
 Usage: python Tests/fuzz/run.py --binary .build-fuzz/release/fscatter-fuzz --seconds 60 [--targets onnx,npy]
        python Tests/fuzz/run.py --runs 20000      # the reproducible smoke pass CI runs
+       python Tests/fuzz/run.py --executions 1000000   # a campaign: 10^6 inputs per target, kept corpus
 
 Seeds each target's corpus (kept in .build-fuzz/corpus/TARGET between runs) from real files: the ONNX
 backend test models (libonnx-testdata), NumPy and SciPy writers, CIFAR and IDX records, our own
@@ -12,6 +13,7 @@ Tests/fuzz/regressions/TARGET. Findings go to runs/fuzz/TARGET/; any finding fai
 import argparse
 import io
 import json
+import os
 import pathlib
 import re
 import struct
@@ -110,7 +112,9 @@ def fuzz(binary, target, budget, corpus, findings):
     returns its figures from libFuzzer's final statistics."""
     command = [binary, target, *budget, "-rss_limit_mb=2048", "-timeout=10", "-max_len=65536",
                "-print_final_stats=1", f"-artifact_prefix={findings}/", str(corpus)]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    # Swift's own crash backtracer would take the signal first (and can hang on a sanitized binary).
+    environment = dict(os.environ, SWIFT_BACKTRACE="enable=no")
+    result = subprocess.run(command, capture_output=True, text=True, check=False, env=environment)
     log = result.stderr
     (findings / "last.log").write_text(log)
     stats = dict(re.findall(r"^stat::(\w+):\s+(\d+)", log, re.M))
@@ -128,10 +132,17 @@ def main():
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--runs", type=int, help="a reproducible smoke pass instead: this many inputs per target, "
                                                   "seed 1, from a fresh corpus (what CI runs)")
+    parser.add_argument("--executions", type=int, help="a campaign instead: this many inputs per target, "
+                                                        "from the kept corpus")
     parser.add_argument("--targets", default=",".join(TARGETS))
     parser.add_argument("--json", help="also write the table as JSON here")
     args = parser.parse_args()
-    budget = ["-seed=1", f"-runs={args.runs}"] if args.runs else [f"-max_total_time={args.seconds}"]
+    if args.runs:
+        budget = ["-seed=1", f"-runs={args.runs}"]
+    elif args.executions:
+        budget = [f"-runs={args.executions}"]
+    else:
+        budget = [f"-max_total_time={args.seconds}"]
     with tempfile.TemporaryDirectory() as work:
         own = own_files(pathlib.Path(work))
         corpora = pathlib.Path(work) / "corpus" if args.runs else ROOT / ".build-fuzz" / "corpus"

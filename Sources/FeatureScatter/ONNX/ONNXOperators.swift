@@ -62,7 +62,7 @@ enum ONNXOperators {
         func ints(_ i: Int) throws -> IntegerTensor { try toInteger(input(i), node, opset) }
         func axis(_ value: Int, rank: Int) throws -> Int {
             let r = value < 0 ? value + rank : value
-            guard r >= 0 && r < max(rank, 1) else { throw unsupported("axis \(value) out of range for rank \(rank)", node, opset) }
+            guard r >= 0 && r < rank else { throw unsupported("axis \(value) out of range for rank \(rank)", node, opset) }
             return r
         }
 
