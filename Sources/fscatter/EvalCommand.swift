@@ -29,8 +29,11 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .customLong("worst-case"), help: "Attacks added to the per-example worst case (only on still-robust images), or none.")
     var worstCase = "autoattack"
 
-    @Option(name: .customLong("transfer-from"), help: "A source checkpoint or .onnx model: adds transfer-pgd20, PGD-20 crafted on it.")
+    @Option(name: .customLong("transfer-from"), help: "A source checkpoint or .onnx model: adds transfer-NAME for each --transfer-attacks attack, crafted on it.")
     var transferFrom: String?
+
+    @Option(name: .customLong("transfer-attacks"), help: "Comma-separated attacks crafted on the --transfer-from model.")
+    var transferAttacks = "pgd20"
 
     @Option(help: "Seed of every attack's randomness.")
     var seed = defaults.seed
@@ -61,6 +64,7 @@ struct EvalCommand: ParsableCommand {
         request.transferSources = try transferFrom.map { path in
             [TransferSource(model: try loadModel(path, imageShape: test.imageShape).0, description: path)]
         } ?? []
+        request.transferAttacks = try names(transferAttacks)
         request.limit = threat.n
         request.batchSize = batchSize
         request.seed = seed

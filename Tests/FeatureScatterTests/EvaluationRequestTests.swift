@@ -55,6 +55,21 @@ final class EvaluationRequestTests: XCTestCase {
         XCTAssertEqual(report.attacks[0].settings["source"], "itself")
     }
 
+    func testEveryTransferAttackRunsOnEverySource() throws {
+        let (model, test) = try TrainedFashionMLP.get()
+        var withTransfer = request(attacks: ["pgd5"])
+        withTransfer.transferSources = [TransferSource(model: model, description: "itself")]
+        withTransfer.transferAttacks = ["pgd5", "cw5"]
+        let report = try evaluate(model, spec: spec, on: test, request: withTransfer)
+        XCTAssertEqual(report.attacks.map(\.name), ["pgd5", "transfer-pgd5", "transfer-cw5"])
+        XCTAssertEqual(report.attacks[2].settings["loss"], "cw-margin")
+        let whiteBox = report.accuracy["pgd5"]!
+        XCTAssertEqual(report.accuracy["transfer-pgd5"]!, whiteBox, accuracy: 5, "a model is its own best surrogate")
+        XCTAssertLessThan(report.accuracy["transfer-cw5"]!, report.accuracy["clean"]!)
+        withTransfer.transferAttacks = ["pgd-oops"]
+        XCTAssertThrowsError(try evaluate(model, spec: spec, on: test, request: withTransfer))
+    }
+
     func testDataThatDoesNotFitTheModelIsAShapeError() throws {
         let (model, test) = try TrainedFashionMLP.get()
         let other = ModelSpec(architecture: "mlp", inputShape: [3, 32, 32], classes: 10)

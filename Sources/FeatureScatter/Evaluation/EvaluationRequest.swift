@@ -27,8 +27,11 @@ public struct EvaluationRequest {
     /// the per-example worst case (AutoAttack's way); none run when `attacks` and
     /// `transferSources` are empty.
     public var worstCase: [String] = []
-    /// Each adds `transfer-pgd20`: PGD-20 crafted on the source, tried on the model.
+    /// Each adds `transfer-NAME` for every attack of `transferAttacks`: crafted on the source,
+    /// tried on the model.
     public var transferSources: [TransferSource] = []
+    /// The white-box attacks (``AttackSpec`` names) run on each transfer source.
+    public var transferAttacks = ["pgd20"]
     /// How many test images an evaluation takes when a caller names no number.
     public static let defaultLimit = 1000
 
@@ -53,9 +56,12 @@ public struct EvaluationRequest {
     /// The attacks of the evaluation, built and checked.
     func attackList() throws -> (attacks: [any Attack], worstCase: [any Attack]) {
         var attacks = try AttackSpec.list(self.attacks, threat: threat).map { try $0.make() }
+        let transferSpecs = transferSources.isEmpty ? [] : try AttackSpec.list(transferAttacks, threat: threat)
         for source in transferSources {
-            let inner = try AttackSpec(kind: .pgd, threat: threat).make()
-            attacks.append(TransferAttack(source: source.model, attack: inner, sourceDescription: source.description))
+            for spec in transferSpecs {
+                attacks.append(TransferAttack(source: source.model, attack: try spec.make(),
+                                              sourceDescription: source.description))
+            }
         }
         let extras = attacks.isEmpty ? [] : try AttackSpec.list(worstCase, threat: threat).map { try $0.make() }
         return (attacks, extras)
