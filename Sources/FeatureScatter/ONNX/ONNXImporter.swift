@@ -101,15 +101,17 @@ public func importONNX(_ model: ONNXModel, options: ONNXImportOptions = ONNXImpo
     let module = GraphModule(inputs: inputs, outputs: model.outputs, opset: opset, nodes: nodes,
                              metadata: model.metadata, parameters: parameters, buffers: buffers, constants: constants)
     if options.validateByRunning, !inputs.isEmpty, inputs.allSatisfy({ $0.shape != nil && [1, 11].contains($0.elementType) }) {
-        let sizes = inputs.map { info in
-            info.shape!.reduce(1) { total, d in
-                let (product, overflow) = total.multipliedReportingOverflow(by: d ?? 1)
+        // A dimension declared 0 is taken as unknown, as some exporters mean it: no probe is empty.
+        let probeShapes = inputs.map { info in info.shape!.map { Swift.max($0 ?? 1, 1) } }
+        let sizes = probeShapes.map { shape in
+            shape.reduce(1) { total, d in
+                let (product, overflow) = total.multipliedReportingOverflow(by: d)
                 return overflow ? Int.max : product
             }
         }
         if sizes.allSatisfy({ $0 <= ONNXImportOptions.maxProbeElements }),
            sizes.reduce(0, +) <= ONNXImportOptions.maxProbeElements {
-            _ = try module.run(inputs.map { Variable(constant: Tensor.zeros($0.shape!.map { $0 ?? 1 })) })
+            _ = try module.run(probeShapes.map { Variable(constant: Tensor.zeros($0)) })
         }
     }
     return module
