@@ -65,12 +65,25 @@ public final class GraphModule: Module {
     }
 
     /// Runs the graph on all its inputs (in `inputs` order) and returns all its float outputs.
-    public func run(_ values: [Variable]) throws -> [Variable] {
-        try run(values: values.map { GraphValue.float($0) })
+    ///
+    /// - Parameter workLimit: the most multiply-adds and comparisons (Conv, pooling, Gemm, MatMul,
+    ///   and one per element of every broadcast, padded, gathered or concatenated output) the run may
+    ///   do; nil is no limit. A node that would go beyond it throws before it allocates.
+    public func run(_ values: [Variable], workLimit: Int? = nil) throws -> [Variable] {
+        try run(values: values.map { GraphValue.float($0) }, workLimit: workLimit)
     }
 
-    /// Runs the graph on float or integer inputs (in `inputs` order).
-    public func run(values: [GraphValue]) throws -> [Variable] {
+    /// Runs the graph on float or integer inputs (in `inputs` order); `workLimit` as in `run(_:workLimit:)`.
+    public func run(values: [GraphValue], workLimit: Int? = nil) throws -> [Variable] {
+        do {
+            return try execute(values, workLimit: workLimit)
+        } catch let exceeded as GraphWorkLimitExceeded {
+            throw FSCError.invalidArgument(exceeded.description)
+        }
+    }
+
+    /// `run(values:workLimit:)`, with a limit hit thrown as `GraphWorkLimitExceeded`.
+    func execute(_ values: [GraphValue], workLimit: Int?) throws -> [Variable] {
         guard values.count == inputs.count else {
             throw FSCError.invalidArgument("the graph takes \(inputs.count) inputs, got \(values.count)")
         }
@@ -85,7 +98,7 @@ public final class GraphModule: Module {
             }
             environment[info.name] = value
         }
-        var context = GraphContext(module: self, tape: tape)
+        var context = GraphContext(module: self, tape: tape, workLimit: workLimit)
         for node in nodes {
             let arguments = try node.inputs.map { name -> GraphValue? in
                 guard !name.isEmpty else { return nil }
@@ -112,10 +125,14 @@ struct GraphContext {
     let module: GraphModule
     let tape: Tape?
     var parameterVariables: [ObjectIdentifier: Variable] = [:]
+    /// The most work the run may do (see `charge`); nil is no limit.
+    let workLimit: Int?
+    var workSpent = 0
 
-    init(module: GraphModule, tape: Tape?) {
+    init(module: GraphModule, tape: Tape?, workLimit: Int? = nil) {
         self.module = module
         self.tape = tape
+        self.workLimit = workLimit
     }
 
     var mode: ForwardMode { tape?.mode ?? .inference }

@@ -13,14 +13,14 @@ public let onnxArchitecture = "onnx"
 public func importONNXClassifier(contentsOf path: String, imageShape: [Int]? = nil,
                                  options: ONNXImportOptions = ONNXImportOptions()) throws -> (GraphModule, ModelSpec) {
     let graph = try importONNX(contentsOf: path, options: options)
-    return (graph, try classifierSpec(of: graph, imageShape: imageShape))
+    return (graph, try classifierSpec(of: graph, imageShape: imageShape, workLimit: options.maxClassifierCheckWork))
 }
 
 /// Imports a serialised ONNX model (external data refused) as an image classifier.
 public func importONNXClassifier(bytes: [UInt8], imageShape: [Int]? = nil,
                                  options: ONNXImportOptions = ONNXImportOptions()) throws -> (GraphModule, ModelSpec) {
     let graph = try importONNX(ONNXModel.parse(bytes, limits: options.limits), options: options)
-    return (graph, try classifierSpec(of: graph, imageShape: imageShape))
+    return (graph, try classifierSpec(of: graph, imageShape: imageShape, workLimit: options.maxClassifierCheckWork))
 }
 
 /// `graph` behind `(x − mean_c) / std_c`: an ONNX classifier trained on normalised images whose
@@ -37,7 +37,7 @@ public func normalizingInput(of graph: GraphModule, spec: ModelSpec,
 }
 
 /// The classifier spec of `graph`, found by running it on one zero image.
-func classifierSpec(of graph: GraphModule, imageShape: [Int]?) throws -> ModelSpec {
+func classifierSpec(of graph: GraphModule, imageShape: [Int]?, workLimit: Int? = nil) throws -> ModelSpec {
     guard graph.inputs.count == 1, graph.outputs.count >= 1 else {
         throw FSCError.shapeMismatch("a classifier graph needs one input, this one has \(graph.inputs.count)")
     }
@@ -54,7 +54,7 @@ func classifierSpec(of graph: GraphModule, imageShape: [Int]?) throws -> ModelSp
     guard shape.count == 3, shape.allSatisfy({ $0 >= 1 && $0 <= 4096 }) else {
         throw FSCError.shapeMismatch("image shape must be [C, H, W] with sizes in 1...4096, got \(shape)")
     }
-    let logits = try graph.run([Variable(constant: Tensor.zeros([1] + shape))])[0].value
+    let logits = try graph.run([Variable(constant: Tensor.zeros([1] + shape))], workLimit: workLimit)[0].value
     guard logits.shape.count == 2, logits.shape[0] == 1, logits.shape[1] >= 2 else {
         throw FSCError.shapeMismatch("a classifier maps [1, \(shape.map(String.init).joined(separator: ", "))] to [1, K ≥ 2] logits; this graph gives \(logits.shape)")
     }

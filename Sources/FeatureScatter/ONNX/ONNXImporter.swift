@@ -7,10 +7,17 @@ public struct ONNXImportOptions: Sendable {
     /// Memory bounds applied while reading tensors.
     public var limits = ONNXLimits()
     /// Run the graph once on zeros (symbolic dimensions = 1) to catch shape errors at import
-    /// (skipped when the inputs hold more than ``maxProbeElements`` values together).
+    /// (skipped when the inputs hold more than ``maxProbeElements`` values together, or when the run
+    /// needs more than ``maxImportWork``).
     public var validateByRunning = true
     /// The largest input the validation run allocates (2^24 floats, 64 MiB).
     public static let maxProbeElements = 1 << 24
+    /// The most work (as `GraphModule.run(_:workLimit:)` counts it) the validation run and each folded
+    /// constant node may take: a validation run that needs more is skipped, a node that needs more is
+    /// left to run with the graph. 2^34 is a few seconds of this machine's arithmetic.
+    public var maxImportWork = 1 << 34
+    /// The most work `importONNXClassifier`'s one-image run may take; nil is no limit.
+    public var maxClassifierCheckWork: Int?
     public init() {}
 }
 
@@ -82,7 +89,7 @@ public func importONNX(_ model: ONNXModel, options: ONNXImportOptions = ONNXImpo
         let foldable = node.opType != "Dropout" && node.opType != "BatchNormalization"
             && node.inputs.allSatisfy { $0.isEmpty || constants[$0] != nil } && !node.inputs.contains(where: known.contains)
         guard foldable else { nodes.append(node); continue }
-        var context = GraphContext(module: folder, tape: nil)
+        var context = GraphContext(module: folder, tape: nil, workLimit: options.maxImportWork)
         let arguments: [GraphValue?] = node.inputs.map { name in
             switch constants[name] {
             case .float(let t)?: return .float(Variable(constant: t))
@@ -90,7 +97,13 @@ public func importONNX(_ model: ONNXModel, options: ONNXImportOptions = ONNXImpo
             case nil: return nil
             }
         }
-        let results = try ONNXOperators.execute(node, arguments, &context)
+        let results: [GraphValue]
+        do {
+            results = try ONNXOperators.execute(node, arguments, &context)
+        } catch is GraphWorkLimitExceeded {
+            nodes.append(node)
+            continue
+        }
         for (name, value) in zip(node.outputs, results) where !name.isEmpty {
             switch value {
             case .float(let v): constants[name] = .float(v.value)
@@ -111,7 +124,12 @@ public func importONNX(_ model: ONNXModel, options: ONNXImportOptions = ONNXImpo
         }
         if sizes.allSatisfy({ $0 <= ONNXImportOptions.maxProbeElements }),
            sizes.reduce(0, +) <= ONNXImportOptions.maxProbeElements {
-            _ = try module.run(probeShapes.map { Variable(constant: Tensor.zeros($0)) })
+            do {
+                _ = try module.execute(probeShapes.map { .float(Variable(constant: Tensor.zeros($0))) },
+                                       workLimit: options.maxImportWork)
+            } catch is GraphWorkLimitExceeded {
+                // Too costly to validate at import; the first real run checks the same things.
+            }
         }
     }
     return module

@@ -81,6 +81,7 @@ enum ONNXOperators {
             guard let shape = broadcastShape(x.shape, y.shape) else {
                 throw unsupported("shapes \(x.shape) and \(y.shape) do not broadcast", node, opset)
             }
+            try context.charge(product: shape, for: node)
             if case .integer(let p) = x, case .integer(let q) = y {
                 return [.integer(integerBinary(p, q, shape: shape, node.opType))]
             }
@@ -99,6 +100,7 @@ enum ONNXOperators {
             guard (transA ? x.shape[0] : x.shape[1]) == (transB ? w.shape[1] : w.shape[0]) else {
                 throw unsupported("Gemm shapes \(x.shape) and \(w.shape) do not chain", node, opset)
             }
+            try context.charge(product: [x.shape[transA ? 1 : 0], x.shape[transA ? 0 : 1], w.shape[transB ? 0 : 1]], for: node)
             var y = matmul(x, w, transposeA: transA, transposeB: transB)
             let alpha = try a.float("alpha", 1), beta = try a.float("beta", 1)
             if alpha != 1 { y = y * alpha }
@@ -117,9 +119,10 @@ enum ONNXOperators {
             if rb == 1 { w = w.reshaped([w.shape[0], 1]) }
             let (sa, sb) = (x.shape, w.shape)
             guard sa[sa.count - 1] == sb[sb.count - 2],
-                  broadcastShape(Array(sa.dropLast(2)), Array(sb.dropLast(2))) != nil else {
+                  let batch = broadcastShape(Array(sa.dropLast(2)), Array(sb.dropLast(2))) else {
                 throw unsupported("MatMul shapes \(sa) and \(sb) do not chain", node, opset)
             }
+            try context.charge(product: batch + [sa[sa.count - 2], sa[sa.count - 1], sb[sb.count - 1]], for: node)
             var y = batchedMatmul(x, w)
             var shape = y.shape
             if rb == 1 { shape.removeLast() }
@@ -127,9 +130,10 @@ enum ONNXOperators {
             if shape != y.shape { y = y.reshaped(shape) }
             return [.float(y)]
 
-        case "Conv": return [.float(try ONNXSpatial.conv(node, a, inputs: [try float(0), try float(1), optional(2).map(toFloat)]))]
-        case "MaxPool": return [.float(try ONNXSpatial.maxPool(node, a, try float(0)))]
-        case "AveragePool": return [.float(try ONNXSpatial.averagePool(node, a, try float(0)))]
+        case "Conv":
+            return [.float(try ONNXSpatial.conv(node, a, inputs: [try float(0), try float(1), optional(2).map(toFloat)], &context))]
+        case "MaxPool": return [.float(try ONNXSpatial.maxPool(node, a, try float(0), &context))]
+        case "AveragePool": return [.float(try ONNXSpatial.averagePool(node, a, try float(0), &context))]
         case "GlobalAveragePool":
             let x = try float(0)
             guard x.shape.count >= 3 else { throw unsupported("input of rank \(x.shape.count)", node, opset) }
@@ -186,6 +190,10 @@ enum ONNXOperators {
                 s[ax] = 0; f[ax] = 0
                 guard s == f else { throw unsupported("shapes \(p.shape) and \(first.shape) differ off axis \(ax)", node, opset) }
             }
+            try context.charge(parts.reduce(0) { total, p in
+                let (sum, overflow) = total.addingReportingOverflow(saturatingProduct(p.shape))
+                return overflow ? Int.max : sum
+            }, for: node)
             let integerParts = parts.compactMap { p -> IntegerTensor? in if case .integer(let t) = p { return t }; return nil }
             if integerParts.count == parts.count { return [.integer(IntegerLayout.concatenated(integerParts, axis: ax))] }
             return [.float(concatenate(try parts.map(toFloat), axis: ax))]
@@ -226,6 +234,10 @@ enum ONNXOperators {
             guard pads.count == 2 * axes.count else { throw unsupported("\(pads.count) pads for \(axes.count) axes", node, opset) }
             var before = [Int](repeating: 0, count: rank), after = before
             for (i, ax) in axes.enumerated() { before[ax] = pads[i]; after[ax] = pads[i + axes.count] }
+            guard (before + after).allSatisfy({ (-ONNXSpatial.maxWindowExtent...ONNXSpatial.maxWindowExtent).contains($0) }) else {
+                throw unsupported("pads \(pads) beyond \(ONNXSpatial.maxWindowExtent)", node, opset)
+            }
+            try context.charge(product: (0..<rank).map { Swift.max(0, x.shape[$0] + before[$0] + after[$0]) }, for: node)
             return [.float(try ONNXSpatial.padOrCrop(x, before: before, after: after, value: value, node))]
 
         case "Dropout":
@@ -295,6 +307,9 @@ enum ONNXOperators {
                 guard j >= 0 && j < extent else { throw unsupported("index \(i) out of range for extent \(extent)", node, opset) }
                 return j
             }
+            var kept = data.shape
+            kept.remove(at: ax)
+            try context.charge(product: [resolved.count] + kept, for: node)
             let index = IntegerTensor(shape: indices.shape, values: resolved.map { Int64($0) })
             switch data {
             case .integer(let t): return [.integer(IntegerLayout.gathered(t, index, axis: ax))]

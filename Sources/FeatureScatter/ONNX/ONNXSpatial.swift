@@ -7,6 +7,9 @@ enum ONNXSpatial {
         var kernel: [Int], stride: [Int], dilation: [Int], begin: [Int], end: [Int]
     }
 
+    /// The largest kernel size, stride, dilation or pad accepted: window arithmetic then cannot overflow.
+    static let maxWindowExtent = 1 << 30
+
     /// Resolves kernel, strides, dilations and pads (auto_pad and ceil_mode included).
     static func window(_ node: ONNXNode, _ a: Attributes, spatial: [Int], kernel given: [Int]?) throws -> Window {
         let n = spatial.count
@@ -20,6 +23,9 @@ enum ONNXSpatial {
         guard stride.count == n, dilation.count == n, pads.count == 2 * n,
               stride.allSatisfy({ $0 > 0 }), dilation.allSatisfy({ $0 > 0 }), pads.allSatisfy({ $0 >= 0 }) else {
             throw ONNXOperators.unsupported("strides \(stride), dilations \(dilation) or pads \(pads) invalid", node, a.opset)
+        }
+        guard (kernel + stride + dilation + pads).allSatisfy({ $0 <= maxWindowExtent }) else {
+            throw ONNXOperators.unsupported("kernel \(kernel), strides \(stride), dilations \(dilation) or pads \(pads) beyond \(maxWindowExtent)", node, a.opset)
         }
         let autoPad = try a.string("auto_pad", "NOTSET")
         switch autoPad {
@@ -69,6 +75,19 @@ enum ONNXSpatial {
                       begin: [0] + w.begin, end: [0] + w.end)
     }
 
+    /// Charges a windowed operator on `[N, C, H, W]` (`input`, lifted) with window `w` (lifted): the padded
+    /// copy, and `perOutput` operations for each of the N × `outChannels` × outH × outW outputs.
+    static func charge(_ w: Window, input: [Int], outChannels: Int, perOutput: Int, _ node: ONNXNode,
+                       _ context: inout GraphContext) throws {
+        let padded = (0..<2).map { (axis: Int) -> Int in input[2 + axis] + w.begin[axis] + w.end[axis] }
+        let output = (0..<2).map { (axis: Int) -> Int in
+            let span = (w.kernel[axis] - 1) * w.dilation[axis] + 1
+            return (padded[axis] - span) / w.stride[axis] + 1
+        }
+        try context.charge(product: [input[0], input[1]] + padded, for: node)
+        try context.charge(product: [input[0], outChannels, perOutput] + output, for: node)
+    }
+
     static func geometry(_ w: Window, padding: Bool) -> Conv2dGeometry {
         Conv2dGeometry(kernel: (w.kernel[0], w.kernel[1]), stride: (w.stride[0], w.stride[1]),
                        padding: padding ? (w.begin[0], w.begin[1]) : (0, 0), dilation: (w.dilation[0], w.dilation[1]))
@@ -97,7 +116,7 @@ enum ONNXSpatial {
         rank == 3 ? y.reshaped([y.shape[0], y.shape[1], y.shape[3]]) : y
     }
 
-    static func conv(_ node: ONNXNode, _ a: Attributes, inputs: [Variable?]) throws -> Variable {
+    static func conv(_ node: ONNXNode, _ a: Attributes, inputs: [Variable?], _ context: inout GraphContext) throws -> Variable {
         let x = inputs[0]!, w = inputs[1]!, rank = x.shape.count
         let x4 = try lift(x, node, a.opset)
         guard w.shape.count == rank else { throw ONNXOperators.unsupported("weight \(w.shape) for input \(x.shape)", node, a.opset) }
@@ -115,6 +134,8 @@ enum ONNXSpatial {
             throw ONNXOperators.unsupported("kernel_shape \(window.kernel) differs from the weight's \(kernel)", node, a.opset)
         }
         let win = lifted(window)
+        try charge(win, input: x4.shape, outChannels: w.shape[0], perOutput: saturatingProduct([w.shape[1]] + kernel),
+                   node, &context)
         let input = symmetric(win) ? x4 : spatialPad(x4, win, value: 0)
         let shape = geometry(win, padding: symmetric(win))
         guard shape.outputSize(height: input.shape[2], width: input.shape[3]) != nil else {
@@ -124,22 +145,24 @@ enum ONNXSpatial {
         return restore(y, rank: rank)
     }
 
-    static func maxPool(_ node: ONNXNode, _ a: Attributes, _ x: Variable) throws -> Variable {
+    static func maxPool(_ node: ONNXNode, _ a: Attributes, _ x: Variable, _ context: inout GraphContext) throws -> Variable {
         let rank = x.shape.count
         let x4 = try lift(x, node, a.opset)
         let win = lifted(try window(node, a, spatial: Array(x.shape[2...]), kernel: nil))
+        try charge(win, input: x4.shape, outChannels: x4.shape[1], perOutput: saturatingProduct(win.kernel), node, &context)
         let y = symmetric(win) ? maxPool2d(x4, geometry: geometry(win, padding: true))
                                : maxPool2d(spatialPad(x4, win, value: -.infinity), geometry: geometry(win, padding: false))
         return restore(y, rank: rank)
     }
 
-    static func averagePool(_ node: ONNXNode, _ a: Attributes, _ x: Variable) throws -> Variable {
+    static func averagePool(_ node: ONNXNode, _ a: Attributes, _ x: Variable, _ context: inout GraphContext) throws -> Variable {
         let rank = x.shape.count
         let x4 = try lift(x, node, a.opset)
         let spatial = Array(x.shape[2...])
         let includePad = try a.int("count_include_pad", 0) != 0
         let explicit = try window(node, a, spatial: spatial, kernel: nil)
         let win = lifted(explicit)
+        try charge(win, input: x4.shape, outChannels: x4.shape[1], perOutput: saturatingProduct(win.kernel), node, &context)
         if win.begin.allSatisfy({ $0 == 0 }) && win.end.allSatisfy({ $0 == 0 }) {
             return restore(avgPool2d(x4, geometry: geometry(win, padding: false)), rank: rank)
         }
