@@ -155,7 +155,7 @@ struct ConvolutionPlan {
 
 /// 2-D cross-correlation (PyTorch's `conv2d`) of NCHW input with OIHW weights, optionally
 /// followed by ReLU in the same pass (`fusingReLU`: `max(conv2d(x) + b, 0)`). Wide 3×3 stride-1
-/// layers go through Winograd F(2×2, 3×3) (`Winograd.swift`); the rest through im2col:
+/// layers go through Winograd (`Winograd.swift`, `Winograd4x4.swift`); the rest through im2col:
 ///
 /// The batch is split across `Parallelism.workerCount` threads. Each image's patch matrix
 /// `[C_in/g·kh·kw, H_out·W_out]` (im2col) is multiplied by the weights in one SGEMM per group
@@ -179,7 +179,9 @@ public func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor?, groups: Int =
     }
     Profiler.countDirectFlops(2 * Double(plan.batch * plan.outChannels * plan.patch * plan.positions))
     switch plan.resolved(algorithm) {
-    case .winograd: return winogradConv2d(input, weight: weight, bias: bias, plan: plan, fusingReLU: fusingReLU)
+    case .winograd, .winograd4x4:
+        return winogradConv2d(input, weight: weight, bias: bias, plan: plan, fusingReLU: fusingReLU,
+                              tiles4x4: plan.resolved(algorithm) == .winograd4x4)
     case .shiftedPlanes: return shiftedPlaneConv2d(input, weight: weight, bias: bias, plan: plan, fusingReLU: fusingReLU)
     case .automatic, .im2col: break
     }
@@ -280,13 +282,15 @@ public func conv2dBackward(_ outputGradient: Tensor, input: Tensor, weight: Tens
                                           reluOutput: reluOutput, needInput: needInput, needWeight: needWeight,
                                           needBias: needBias)
     }
-    if (needInput || needWeight) && resolved == .winograd {
+    if (needInput || needWeight) && (resolved == .winograd || resolved == .winograd4x4) {
         // The input gradient is the forward convolution of the (masked) output gradient with the
         // flipped, transposed filters; the weight gradient is the transposed algorithm F(3×3, 2×2).
         let gradient = reluOutput.map { output in outputGradient.zipped(with: output) { d, y in y > 0 ? d : 0 } }
             ?? outputGradient
-        return (needInput ? winogradInputGradient(gradient, weight: weight, plan: plan) : nil,
-                needWeight ? winogradWeightGradient(gradient, input: input, weight: weight, plan: plan) : nil,
+        let tiles4x4 = resolved == .winograd4x4
+        return (needInput ? winogradInputGradient(gradient, weight: weight, plan: plan, tiles4x4: tiles4x4) : nil,
+                needWeight ? winogradWeightGradient(gradient, input: input, weight: weight, plan: plan,
+                                                    tiles4x4: tiles4x4) : nil,
                 needBias ? Tensor(shape: [plan.outChannels], scalars: channelSums(gradient, plan: plan)) : nil)
     }
     let (p, outPerImage) = (plan.positions, plan.outChannels * plan.positions)
@@ -361,13 +365,17 @@ extension ConvolutionPlan {
     func resolved(_ algorithm: ConvolutionAlgorithm) -> ConvolutionAlgorithm {
         switch algorithm {
         case .automatic:
-            if Winograd.applies(to: self) { return .winograd }
+            if Winograd.applies(to: self) { return Winograd4x4.applies(to: self) ? .winograd4x4 : .winograd }
             return ShiftedPlanes.applies(to: self) ? .shiftedPlanes : .im2col
         case .im2col: return .im2col
         case .winograd:
             precondition(Winograd.isSupported(self),
                          "conv2d: Winograd needs 3×3, stride 1, dilation 1, padding ≤ 2, one group")
             return .winograd
+        case .winograd4x4:
+            precondition(Winograd.isSupported(self),
+                         "conv2d: Winograd needs 3×3, stride 1, dilation 1, padding ≤ 2, one group")
+            return .winograd4x4
         case .shiftedPlanes:
             precondition(ShiftedPlanes.isSupported(self), "conv2d: shifted planes need stride 1, dilation 1, one group")
             return .shiftedPlanes
@@ -375,56 +383,58 @@ extension ConvolutionPlan {
     }
 }
 
-/// `conv2d` through Winograd F(2×2, 3×3).
+/// `conv2d` through Winograd, F(4×4, 3×3) with `tiles4x4`, else F(2×2, 3×3).
 private func winogradConv2d(_ input: Tensor, weight: Tensor, bias: Tensor?, plan: ConvolutionPlan,
-                            fusingReLU: Bool) -> Tensor {
-    let filters = weight.scalars.withUnsafeBufferPointer {
-        Winograd.transformedWeights($0.baseAddress!, outChannels: plan.outChannels, inChannels: plan.inChannels,
-                                    adjoint: false)
-    }
+                            fusingReLU: Bool, tiles4x4: Bool) -> Tensor {
+    let filters = winogradFilters(weight, plan: plan, adjoint: false, tiles4x4: tiles4x4)
     let biasValues = bias?.scalars ?? []
     return Tensor(shape: [plan.batch, plan.outChannels, plan.outHeight, plan.outWidth]) { y in
         input.scalars.withUnsafeBufferPointer { x in
             filters.withUnsafeBufferPointer { u in
                 biasValues.withUnsafeBufferPointer { b in
-                    Winograd.convolve(input: x.baseAddress!, batch: plan.batch, channels: plan.inChannels,
-                                      height: plan.height, width: plan.width, padding: plan.geometry.padding,
-                                      filters: u.baseAddress!, outChannels: plan.outChannels,
-                                      bias: bias != nil ? b.baseAddress : nil, relu: fusingReLU, output: y.baseAddress!)
+                    let convolve = tiles4x4 ? Winograd4x4.convolve : Winograd.convolve
+                    convolve(x.baseAddress!, plan.batch, plan.inChannels, plan.height, plan.width,
+                             plan.geometry.padding, u.baseAddress!, plan.outChannels,
+                             bias != nil ? b.baseAddress : nil, fusingReLU, y.baseAddress!)
                 }
             }
         }
     }
 }
 
+/// The transformed filters of `weight` (of the input gradient with `adjoint`).
+private func winogradFilters(_ weight: Tensor, plan: ConvolutionPlan, adjoint: Bool, tiles4x4: Bool) -> [Float] {
+    weight.scalars.withUnsafeBufferPointer {
+        let transform = tiles4x4 ? Winograd4x4.transformedWeights : Winograd.transformedWeights
+        return transform($0.baseAddress!, plan.outChannels, plan.inChannels, adjoint)
+    }
+}
+
 /// The input gradient of a stride-1 3×3 convolution through Winograd: the output gradient
 /// convolved with `rot180(W)ᵀ` under padding `2 − p`, which gives back `H × W`.
-private func winogradInputGradient(_ gradient: Tensor, weight: Tensor, plan: ConvolutionPlan) -> Tensor {
-    let filters = weight.scalars.withUnsafeBufferPointer {
-        Winograd.transformedWeights($0.baseAddress!, outChannels: plan.outChannels, inChannels: plan.inChannels,
-                                    adjoint: true)
-    }
+private func winogradInputGradient(_ gradient: Tensor, weight: Tensor, plan: ConvolutionPlan,
+                                   tiles4x4: Bool) -> Tensor {
+    let filters = winogradFilters(weight, plan: plan, adjoint: true, tiles4x4: tiles4x4)
     let padding = (2 - plan.geometry.padding.height, 2 - plan.geometry.padding.width)
     return Tensor(shape: [plan.batch, plan.inChannels, plan.height, plan.width]) { dx in
         gradient.scalars.withUnsafeBufferPointer { dy in
             filters.withUnsafeBufferPointer { u in
-                Winograd.convolve(input: dy.baseAddress!, batch: plan.batch, channels: plan.outChannels,
-                                  height: plan.outHeight, width: plan.outWidth, padding: padding,
-                                  filters: u.baseAddress!, outChannels: plan.inChannels, bias: nil, relu: false,
-                                  output: dx.baseAddress!)
+                let convolve = tiles4x4 ? Winograd4x4.convolve : Winograd.convolve
+                convolve(dy.baseAddress!, plan.batch, plan.outChannels, plan.outHeight, plan.outWidth, padding,
+                         u.baseAddress!, plan.inChannels, nil, false, dx.baseAddress!)
             }
         }
     }
 }
 
 /// The weight gradient of a stride-1 3×3 convolution through Winograd.
-private func winogradWeightGradient(_ gradient: Tensor, input: Tensor, weight: Tensor,
-                                    plan: ConvolutionPlan) -> Tensor {
+private func winogradWeightGradient(_ gradient: Tensor, input: Tensor, weight: Tensor, plan: ConvolutionPlan,
+                                    tiles4x4: Bool) -> Tensor {
     let filters = input.scalars.withUnsafeBufferPointer { x in
         gradient.scalars.withUnsafeBufferPointer { dy in
-            Winograd.weightGradient(input: x.baseAddress!, gradient: dy.baseAddress!, batch: plan.batch,
-                                    channels: plan.inChannels, height: plan.height, width: plan.width,
-                                    padding: plan.geometry.padding, outChannels: plan.outChannels)
+            let weightGradient = tiles4x4 ? Winograd4x4.weightGradient : Winograd.weightGradient
+            return weightGradient(x.baseAddress!, dy.baseAddress!, plan.batch, plan.inChannels, plan.height,
+                                  plan.width, plan.geometry.padding, plan.outChannels)
         }
     }
     return Tensor(shape: weight.shape, scalars: filters)

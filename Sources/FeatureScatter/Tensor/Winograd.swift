@@ -2,22 +2,26 @@
 
 /// How `conv2d` and `conv2dBackward` compute a convolution.
 public enum ConvolutionAlgorithm: Sendable {
-    /// Winograd F(2×2, 3×3) where it applies and pays (``Winograd/applies(to:)``), else shifted
+    /// Winograd where it applies and pays (``Winograd/applies(to:)``; F(4×4, 3×3) on planes of
+    /// at least 16×16, ``Winograd4x4/applies(to:)``, else F(2×2, 3×3)), else shifted
     /// planes where they apply (``ShiftedPlanes/applies(to:)``), else im2col.
     case automatic
     /// im2col + SGEMM, one image per GEMM.
     case im2col
     /// Winograd F(2×2, 3×3); only for 3×3, stride 1, dilation 1, padding ≤ 2, one group.
     case winograd
+    /// Winograd F(4×4, 3×3) (`Winograd4x4.swift`); where F(2×2, 3×3) applies.
+    case winograd4x4
     /// `kh` GEMMs over shifted copies of the input planes; only for stride 1, dilation 1, one group.
     case shiftedPlanes
 
-    /// `im2col`, `winograd`, `shifted-planes` or `automatic`.
+    /// `im2col`, `winograd`, `winograd-4x4`, `shifted-planes` or `automatic`.
     public var name: String {
         switch self {
         case .automatic: return "automatic"
         case .im2col: return "im2col"
         case .winograd: return "winograd"
+        case .winograd4x4: return "winograd-4x4"
         case .shiftedPlanes: return "shifted-planes"
         }
     }
@@ -108,8 +112,8 @@ enum Winograd {
             for start in stride(from: images.lowerBound, to: images.upperBound, by: chunk) {
                 let count = min(chunk, images.upperBound - start)
                 let tiles = count * layout.tilesPerImage
-                let matrices = (input: Matrices(base: v, stride: inputStride, columns: tiles),
-                                output: Matrices(base: m, stride: outputStride, columns: tiles))
+                let matrices = (input: WinogradMatrices(base: v, stride: inputStride, columns: tiles),
+                                output: WinogradMatrices(base: m, stride: outputStride, columns: tiles))
                 for local in 0..<count {
                     layout.transformInput(input + (start + local) * channels * height * width,
                                           into: matrices.input, firstTile: local * layout.tilesPerImage,
@@ -155,8 +159,8 @@ enum Winograd {
                 for start in stride(from: images.lowerBound, to: images.upperBound, by: chunk) {
                     let count = min(chunk, images.upperBound - start)
                     let tiles = count * layout.tilesPerImage
-                    let inputs = Matrices(base: v, stride: inputStride, columns: tiles)
-                    let gradients = Matrices(base: g, stride: gradientStride, columns: tiles)
+                    let inputs = WinogradMatrices(base: v, stride: inputStride, columns: tiles)
+                    let gradients = WinogradMatrices(base: g, stride: gradientStride, columns: tiles)
                     for local in 0..<count {
                         let image = start + local
                         layout.transformInput(input + image * channels * height * width, into: inputs,
@@ -215,11 +219,11 @@ enum Winograd {
         (a + 0.5 * (b + c), 0.5 * (b - c), 0.5 * (b + c) + d)
     }
 
-    /// The distance between consecutive ones of the 16 matrices: `floats` rounded up to a
+    /// The distance between consecutive ones of the 16 (or 36) matrices: `floats` rounded up to a
     /// multiple of 16, plus 16. The 16 values of one tile go to (or come from) one place in each
     /// matrix; were the matrices a power of two apart (64 KiB for 64 channels × 256 tiles), all
     /// 16 would fall in the same cache set and evict each other.
-    private static func matrixStride(_ floats: Int) -> Int {
+    static func matrixStride(_ floats: Int) -> Int {
         (floats + 15) / 16 * 16 + 16
     }
 
@@ -230,9 +234,9 @@ enum Winograd {
     }
 }
 
-/// The 16 matrices of one GEMM batch: matrix `ξ` starts at `base + ξ · stride`, its rows are
-/// `columns` (tiles) long.
-private struct Matrices {
+/// The 16 (or 36) matrices of one Winograd GEMM batch: matrix `ξ` starts at `base + ξ · stride`,
+/// its rows are `columns` (tiles) long.
+struct WinogradMatrices {
     let base: UnsafeMutablePointer<Float>
     let stride: Int
     let columns: Int
@@ -270,7 +274,7 @@ private struct TileLayout {
     /// Writes `Bᵀ d B` of every 4×4 input tile of `image` into `v` (`[16][C, tiles]`), at
     /// columns `firstTile ..< firstTile + tilesPerImage`; `scratch` holds `paddedHeight ·
     /// paddedWidth` floats.
-    func transformInput(_ image: UnsafePointer<Float>, into v: Matrices, firstTile: Int,
+    func transformInput(_ image: UnsafePointer<Float>, into v: WinogradMatrices, firstTile: Int,
                         scratch: UnsafeMutablePointer<Float>) {
         for c in 0..<channels {
             pad(image + c * height * width, into: scratch)
@@ -339,7 +343,7 @@ private struct TileLayout {
     /// Writes `A dy Aᵀ` of every 2×2 tile of one image's output gradient `gradient`
     /// (`[O, outHeight, outWidth]`) into `g` (`[16][O, tiles]`), at columns `firstTile …`;
     /// `scratch` holds `paddedHeight · paddedWidth` floats. Pixels past the output are zero.
-    func transformGradient(_ gradient: UnsafePointer<Float>, into g: Matrices, firstTile: Int,
+    func transformGradient(_ gradient: UnsafePointer<Float>, into g: WinogradMatrices, firstTile: Int,
                            scratch: UnsafeMutablePointer<Float>) {
         for o in 0..<outChannels {
             scratch.initialize(repeating: 0, count: 2 * tileRows * paddedWidth)
@@ -378,7 +382,7 @@ private struct TileLayout {
     /// Writes `Aᵀ M A` of every tile of one image (columns `firstTile …` of `m`, `[16][O, tiles]`)
     /// into its NCHW output planes, adding the bias and applying ReLU when asked. Reads up to
     /// seven floats past the last tile of a matrix row (inside `m`'s slack).
-    func transformOutput(_ m: Matrices, firstTile: Int, bias: UnsafePointer<Float>?, relu: Bool,
+    func transformOutput(_ m: WinogradMatrices, firstTile: Int, bias: UnsafePointer<Float>?, relu: Bool,
                          into output: UnsafeMutablePointer<Float>) {
         for o in 0..<outChannels {
             let source = m.base + o * m.columns + firstTile
