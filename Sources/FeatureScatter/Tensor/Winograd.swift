@@ -101,33 +101,21 @@ enum Winograd {
                          bias: UnsafePointer<Float>?, relu: Bool, output: UnsafeMutablePointer<Float>) {
         let layout = TileLayout(channels: channels, height: height, width: width, padding: padding,
                                 outChannels: outChannels)
-        let chunk = max(1, min(batch, tileTarget / layout.tilesPerImage))
-        Parallelism.forEachRange(batch) { images, _ in
-            let capacity = min(chunk, images.count) * layout.tilesPerImage
-            let (inputStride, outputStride) = (matrixStride(channels * capacity), matrixStride(outChannels * capacity))
-            let v = UnsafeMutablePointer<Float>.allocate(capacity: 16 * inputStride)
-            let m = UnsafeMutablePointer<Float>.allocate(capacity: 16 * outputStride)
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: layout.paddedHeight * layout.paddedWidth)
-            defer { v.deallocate(); m.deallocate(); scratch.deallocate() }
-            for start in stride(from: images.lowerBound, to: images.upperBound, by: chunk) {
-                let count = min(chunk, images.upperBound - start)
-                let tiles = count * layout.tilesPerImage
-                let matrices = (input: WinogradMatrices(base: v, stride: inputStride, columns: tiles),
-                                output: WinogradMatrices(base: m, stride: outputStride, columns: tiles))
-                for local in 0..<count {
-                    layout.transformInput(input + (start + local) * channels * height * width,
-                                          into: matrices.input, firstTile: local * layout.tilesPerImage,
-                                          scratch: scratch)
-                }
-                for xi in 0..<16 {
-                    sgemm(transposeA: false, transposeB: false, m: outChannels, n: tiles, k: channels,
-                          a: u + xi * outChannels * channels, lda: channels, b: matrices.input.base + xi * inputStride,
-                          ldb: tiles, beta: 0, c: matrices.output.base + xi * outputStride, ldc: tiles)
-                }
-                for local in 0..<count {
-                    layout.transformOutput(matrices.output, firstTile: local * layout.tilesPerImage, bias: bias,
-                                           relu: relu, into: output + (start + local) * outChannels * layout.outPlane)
-                }
+        forEachTileBatch(batch: batch, tilesPerImage: layout.tilesPerImage, positions: 16, firstRows: channels,
+                         secondRows: outChannels, scratchPerImage: layout.paddedHeight * layout.paddedWidth) {
+            start, count, inputs, outputs, scratch, _ in
+            for local in 0..<count {
+                layout.transformInput(input + (start + local) * channels * height * width, into: inputs,
+                                      firstTile: local * layout.tilesPerImage, scratch: scratch)
+            }
+            for xi in 0..<16 {
+                sgemm(transposeA: false, transposeB: false, m: outChannels, n: inputs.columns, k: channels,
+                      a: u + xi * outChannels * channels, lda: channels, b: inputs.base + xi * inputs.stride,
+                      ldb: inputs.columns, beta: 0, c: outputs.base + xi * outputs.stride, ldc: outputs.columns)
+            }
+            for local in 0..<count {
+                layout.transformOutput(outputs, firstTile: local * layout.tilesPerImage, bias: bias, relu: relu,
+                                       into: output + (start + local) * outChannels * layout.outPlane)
             }
         }
     }
@@ -141,38 +129,27 @@ enum Winograd {
                                outChannels: Int) -> [Float] {
         let layout = TileLayout(channels: channels, height: height, width: width, padding: padding,
                                 outChannels: outChannels)
-        let chunk = max(1, min(batch, tileTarget / layout.tilesPerImage))
         let products = 16 * outChannels * channels
         let workers = Parallelism.workerCount
         var sums = [Float](repeating: 0, count: workers * products)
         sums.withUnsafeMutableBufferPointer { sums in
             let sumsBase = sums.baseAddress!
-            Parallelism.forEachRange(batch) { images, worker in
-                let capacity = min(chunk, images.count) * layout.tilesPerImage
-                let (inputStride, gradientStride) = (matrixStride(channels * capacity),
-                                                     matrixStride(outChannels * capacity))
-                let v = UnsafeMutablePointer<Float>.allocate(capacity: 16 * inputStride)
-                let g = UnsafeMutablePointer<Float>.allocate(capacity: 16 * gradientStride)
-                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: layout.paddedHeight * layout.paddedWidth)
-                defer { v.deallocate(); g.deallocate(); scratch.deallocate() }
+            forEachTileBatch(batch: batch, tilesPerImage: layout.tilesPerImage, positions: 16, firstRows: channels,
+                             secondRows: outChannels, scratchPerImage: layout.paddedHeight * layout.paddedWidth) {
+                start, count, inputs, gradients, scratch, worker in
+                for local in 0..<count {
+                    let image = start + local
+                    layout.transformInput(input + image * channels * height * width, into: inputs,
+                                          firstTile: local * layout.tilesPerImage, scratch: scratch)
+                    layout.transformGradient(gradient + image * outChannels * layout.outPlane, into: gradients,
+                                             firstTile: local * layout.tilesPerImage, scratch: scratch)
+                }
                 let total = sumsBase + worker * products
-                for start in stride(from: images.lowerBound, to: images.upperBound, by: chunk) {
-                    let count = min(chunk, images.upperBound - start)
-                    let tiles = count * layout.tilesPerImage
-                    let inputs = WinogradMatrices(base: v, stride: inputStride, columns: tiles)
-                    let gradients = WinogradMatrices(base: g, stride: gradientStride, columns: tiles)
-                    for local in 0..<count {
-                        let image = start + local
-                        layout.transformInput(input + image * channels * height * width, into: inputs,
-                                              firstTile: local * layout.tilesPerImage, scratch: scratch)
-                        layout.transformGradient(gradient + image * outChannels * layout.outPlane, into: gradients,
-                                                 firstTile: local * layout.tilesPerImage, scratch: scratch)
-                    }
-                    for xi in 0..<16 {
-                        sgemm(transposeA: false, transposeB: true, m: outChannels, n: channels, k: tiles,
-                              a: g + xi * gradientStride, lda: tiles, b: v + xi * inputStride, ldb: tiles,
-                              beta: 1, c: total + xi * outChannels * channels, ldc: channels)
-                    }
+                for xi in 0..<16 {
+                    sgemm(transposeA: false, transposeB: true, m: outChannels, n: channels, k: inputs.columns,
+                          a: gradients.base + xi * gradients.stride, lda: gradients.columns,
+                          b: inputs.base + xi * inputs.stride, ldb: inputs.columns,
+                          beta: 1, c: total + xi * outChannels * channels, ldc: channels)
                 }
             }
         }
@@ -225,6 +202,34 @@ enum Winograd {
     /// 16 would fall in the same cache set and evict each other.
     static func matrixStride(_ floats: Int) -> Int {
         (floats + 15) / 16 * 16 + 16
+    }
+
+    /// Runs `body` on each batch of consecutive images of about `tileTarget` tiles, the batches of
+    /// one worker in order, with that worker's buffers: `positions` matrices of `firstRows` rows
+    /// and `positions` of `secondRows` rows (one column per tile of the batch), and a scratch of
+    /// `scratchPerImage` floats per image. `body` gets the batch's first image, its image count,
+    /// both sets of matrices, the scratch and the worker.
+    static func forEachTileBatch(batch: Int, tilesPerImage: Int, positions: Int, firstRows: Int, secondRows: Int,
+                                 scratchPerImage: Int,
+                                 _ body: (_ start: Int, _ images: Int, _ first: WinogradMatrices,
+                                          _ second: WinogradMatrices, _ scratch: UnsafeMutablePointer<Float>,
+                                          _ worker: Int) -> Void) {
+        let chunk = max(1, min(batch, tileTarget / tilesPerImage))
+        Parallelism.forEachRange(batch) { images, worker in
+            let capacity = min(chunk, images.count)
+            let firstStride = matrixStride(firstRows * capacity * tilesPerImage)
+            let secondStride = matrixStride(secondRows * capacity * tilesPerImage)
+            let first = UnsafeMutablePointer<Float>.allocate(capacity: positions * firstStride)
+            let second = UnsafeMutablePointer<Float>.allocate(capacity: positions * secondStride)
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: capacity * scratchPerImage)
+            defer { first.deallocate(); second.deallocate(); scratch.deallocate() }
+            for start in stride(from: images.lowerBound, to: images.upperBound, by: chunk) {
+                let count = min(chunk, images.upperBound - start)
+                body(start, count, WinogradMatrices(base: first, stride: firstStride, columns: count * tilesPerImage),
+                     WinogradMatrices(base: second, stride: secondStride, columns: count * tilesPerImage),
+                     scratch, worker)
+            }
+        }
     }
 
     /// `(a, (a+b+c)/2, (a−b+c)/2, c)`: one column or row of `G g Gᵀ`.

@@ -48,28 +48,17 @@ enum Winograd4x4 {
                          bias: UnsafePointer<Float>?, relu: Bool, output: UnsafeMutablePointer<Float>) {
         let layout = Tiles4x4(channels: channels, height: height, width: width, padding: padding,
                               outChannels: outChannels)
-        let chunk = max(1, min(batch, Winograd.tileTarget / layout.tilesPerImage))
-        Parallelism.forEachRange(batch) { images, _ in
-            let capacity = min(chunk, images.count)
-            let inputStride = Winograd.matrixStride(channels * capacity * layout.tilesPerImage)
-            let outputStride = Winograd.matrixStride(outChannels * capacity * layout.tilesPerImage)
-            let v = UnsafeMutablePointer<Float>.allocate(capacity: 36 * inputStride)
-            let m = UnsafeMutablePointer<Float>.allocate(capacity: 36 * outputStride)
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: capacity * layout.paddedPlane)
-            defer { v.deallocate(); m.deallocate(); scratch.deallocate() }
-            for start in stride(from: images.lowerBound, to: images.upperBound, by: chunk) {
-                let tiles = TileChunk(layout, images: min(chunk, images.upperBound - start))
-                let inputs = WinogradMatrices(base: v, stride: inputStride, columns: tiles.count)
-                let outputs = WinogradMatrices(base: m, stride: outputStride, columns: tiles.count)
-                tiles.transformInput(input + start * channels * height * width, into: inputs, scratch: scratch)
-                for xi in 0..<36 {
-                    sgemm(transposeA: false, transposeB: false, m: outChannels, n: tiles.count, k: channels,
-                          a: u + xi * outChannels * channels, lda: channels, b: v + xi * inputStride,
-                          ldb: tiles.count, beta: 0, c: m + xi * outputStride, ldc: tiles.count)
-                }
-                tiles.transformOutput(outputs, bias: bias, relu: relu,
-                                      into: output + start * outChannels * layout.outPlane)
+        Winograd.forEachTileBatch(batch: batch, tilesPerImage: layout.tilesPerImage, positions: 36,
+                                  firstRows: channels, secondRows: outChannels, scratchPerImage: layout.paddedPlane) {
+            start, count, inputs, outputs, scratch, _ in
+            let tiles = TileChunk(layout, images: count)
+            tiles.transformInput(input + start * channels * height * width, into: inputs, scratch: scratch)
+            for xi in 0..<36 {
+                sgemm(transposeA: false, transposeB: false, m: outChannels, n: tiles.count, k: channels,
+                      a: u + xi * outChannels * channels, lda: channels, b: inputs.base + xi * inputs.stride,
+                      ldb: tiles.count, beta: 0, c: outputs.base + xi * outputs.stride, ldc: tiles.count)
             }
+            tiles.transformOutput(outputs, bias: bias, relu: relu, into: output + start * outChannels * layout.outPlane)
         }
     }
 
@@ -81,33 +70,25 @@ enum Winograd4x4 {
                                outChannels: Int) -> [Float] {
         let layout = Tiles4x4(channels: channels, height: height, width: width, padding: padding,
                               outChannels: outChannels)
-        let chunk = max(1, min(batch, Winograd.tileTarget / layout.tilesPerImage))
         let products = 36 * outChannels * channels
         let workers = Parallelism.workerCount
         var sums = [Float](repeating: 0, count: workers * products)
         sums.withUnsafeMutableBufferPointer { sums in
             let sumsBase = sums.baseAddress!
-            Parallelism.forEachRange(batch) { images, worker in
-                let capacity = min(chunk, images.count)
-                let inputStride = Winograd.matrixStride(channels * capacity * layout.tilesPerImage)
-                let gradientStride = Winograd.matrixStride(outChannels * capacity * layout.tilesPerImage)
-                let v = UnsafeMutablePointer<Float>.allocate(capacity: 36 * inputStride)
-                let g = UnsafeMutablePointer<Float>.allocate(capacity: 36 * gradientStride)
-                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: capacity * layout.paddedPlane)
-                defer { v.deallocate(); g.deallocate(); scratch.deallocate() }
+            Winograd.forEachTileBatch(batch: batch, tilesPerImage: layout.tilesPerImage, positions: 36,
+                                      firstRows: channels, secondRows: outChannels,
+                                      scratchPerImage: layout.paddedPlane) {
+                start, count, inputs, gradients, scratch, worker in
+                let tiles = TileChunk(layout, images: count)
+                tiles.transformInput(input + start * channels * height * width, into: inputs, scratch: scratch)
+                tiles.transformGradient(gradient + start * outChannels * layout.outPlane, into: gradients,
+                                        scratch: scratch)
                 let total = sumsBase + worker * products
-                for start in stride(from: images.lowerBound, to: images.upperBound, by: chunk) {
-                    let tiles = TileChunk(layout, images: min(chunk, images.upperBound - start))
-                    let inputs = WinogradMatrices(base: v, stride: inputStride, columns: tiles.count)
-                    let gradients = WinogradMatrices(base: g, stride: gradientStride, columns: tiles.count)
-                    tiles.transformInput(input + start * channels * height * width, into: inputs, scratch: scratch)
-                    tiles.transformGradient(gradient + start * outChannels * layout.outPlane, into: gradients,
-                                            scratch: scratch)
-                    for xi in 0..<36 {
-                        sgemm(transposeA: false, transposeB: true, m: outChannels, n: channels, k: tiles.count,
-                              a: g + xi * gradientStride, lda: tiles.count, b: v + xi * inputStride,
-                              ldb: tiles.count, beta: 1, c: total + xi * outChannels * channels, ldc: channels)
-                    }
+                for xi in 0..<36 {
+                    sgemm(transposeA: false, transposeB: true, m: outChannels, n: channels, k: tiles.count,
+                          a: gradients.base + xi * gradients.stride, lda: tiles.count,
+                          b: inputs.base + xi * inputs.stride, ldb: tiles.count, beta: 1,
+                          c: total + xi * outChannels * channels, ldc: channels)
                 }
             }
         }
