@@ -41,8 +41,11 @@ public enum ConvolutionAlgorithm: Sendable {
 /// the direct convolution up to float32 rounding of the transforms (relative error ~1e-6).
 enum Winograd {
     /// Tiles per GEMM (images are grouped until a batch of tiles reaches this): the 8×8 layers of
-    /// WRN have 16 tiles per image, too few for one SGEMM each.
-    static let tileTarget = 256
+    /// WRN have 16 tiles per image, too few for one SGEMM each. Larger batches lose the transformed
+    /// tiles from L2 before the GEMMs read them: on a Sapphire Rapids core (2 MiB L2), WRN-16-4's
+    /// three Winograd shapes at batch 64, alternated in one process, ran 5–25% faster with 64 tiles
+    /// than with 256, and no slower than with 96 or 128.
+    static let tileTarget = 64
 
     /// Whether `automatic` chooses Winograd for this convolution: 3×3, stride 1, dilation 1, one
     /// group, padding ≤ 2, and at least 64 channels in and out, so that the 16 GEMMs (inner
@@ -198,7 +201,7 @@ enum Winograd {
 
     /// The distance between consecutive ones of the 16 (or 36) matrices: `floats` rounded up to a
     /// multiple of 16, plus 16. The 16 values of one tile go to (or come from) one place in each
-    /// matrix; were the matrices a power of two apart (64 KiB for 64 channels × 256 tiles), all
+    /// matrix; were the matrices a power of two apart (16 KiB for 64 channels × 64 tiles), all
     /// 16 would fall in the same cache set and evict each other.
     static func matrixStride(_ floats: Int) -> Int {
         (floats + 15) / 16 * 16 + 16
