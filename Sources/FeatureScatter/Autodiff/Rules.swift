@@ -79,15 +79,24 @@ public func matmul(_ a: Variable, _ b: Variable, transposeA: Bool = false, trans
 /// fused with the ReLU that follows it (`relu(conv2d(x))` in one op, one pass, one tape node).
 public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, groups: Int = 1,
                    geometry: Conv2dGeometry, fusingReLU: Bool = false) -> Variable {
+    conv2d(x, weight: weight, bias: bias, groups: groups, geometry: geometry, fusingReLU: fusingReLU,
+           filterCache: nil)
+}
+
+/// `conv2d`, forward and backward taking transformed Winograd filters from `filterCache` when it
+/// has them for the weights.
+func conv2d(_ x: Variable, weight: Variable, bias: Variable?, groups: Int = 1, geometry: Conv2dGeometry,
+            fusingReLU: Bool = false, filterCache: WinogradFilterCache?) -> Variable {
     let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
     let out = Profiler.measure(fusingReLU ? "conv2d+relu" : "conv2d", .forward) {
         conv2d(x.value, weight: weight.value, bias: bias?.value, groups: groups, geometry: geometry,
-               fusingReLU: fusingReLU)
+               fusingReLU: fusingReLU, filterCache: filterCache)
     }
     return record(fusingReLU ? "conv2d+relu" : "conv2d", inputs, out) { g in
         let grads = conv2dBackward(g, input: x.value, weight: weight.value, groups: groups, geometry: geometry,
                                    reluOutput: fusingReLU ? out : nil, needInput: x.requiresGradient,
-                                   needWeight: weight.requiresGradient, needBias: bias?.requiresGradient ?? false)
+                                   needWeight: weight.requiresGradient, needBias: bias?.requiresGradient ?? false,
+                                   filterCache: filterCache)
         return [grads.input, grads.weight, grads.bias]
     }
 }

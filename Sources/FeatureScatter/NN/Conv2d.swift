@@ -11,6 +11,8 @@ public final class Conv2d: Module {
     public let bias: Parameter?
     public let geometry: Conv2dGeometry
     public let groups: Int
+    /// The Winograd transforms of `weight`, kept between the passes that use the same weights.
+    private let filterCache = WinogradFilterCache()
 
     public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
                 dilation: Int = 1, groups: Int = 1, bias: Bool = true, using generator: inout SeededGenerator) {
@@ -37,7 +39,7 @@ public final class Conv2d: Module {
         precondition(x.shape.count == 4 && x.shape[1] == weight.value.shape[1] * groups,
                      "Conv2d expects [N,\(weight.value.shape[1] * groups),H,W], got \(x.shape)")
         return conv2d(x, weight: use(weight, with: x), bias: bias.map { use($0, with: x) },
-                      groups: groups, geometry: geometry, fusingReLU: fusingReLU)
+                      groups: groups, geometry: geometry, fusingReLU: fusingReLU, filterCache: filterCache)
     }
 
     public var localParameters: [(String, Parameter)] {

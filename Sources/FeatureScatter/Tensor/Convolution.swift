@@ -173,6 +173,14 @@ struct ConvolutionPlan {
 public func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor?, groups: Int = 1,
                    geometry: Conv2dGeometry, fusingReLU: Bool = false,
                    algorithm: ConvolutionAlgorithm = .automatic) -> Tensor {
+    conv2d(input, weight: weight, bias: bias, groups: groups, geometry: geometry, fusingReLU: fusingReLU,
+           algorithm: algorithm, filterCache: nil)
+}
+
+/// `conv2d`, taking transformed Winograd filters from `filterCache` when it has them for `weight`.
+func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor?, groups: Int = 1, geometry: Conv2dGeometry,
+            fusingReLU: Bool = false, algorithm: ConvolutionAlgorithm = .automatic,
+            filterCache: WinogradFilterCache?) -> Tensor {
     let plan = ConvolutionPlan(input: input.shape, weight: weight.shape, groups: groups, geometry: geometry)
     if let bias {
         precondition(bias.shape == [plan.outChannels], "conv2d: bias \(bias.shape) for \(plan.outChannels) channels")
@@ -181,7 +189,7 @@ public func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor?, groups: Int =
     switch plan.resolved(algorithm) {
     case .winograd, .winograd4x4:
         return winogradConv2d(input, weight: weight, bias: bias, plan: plan, fusingReLU: fusingReLU,
-                              tiles4x4: plan.resolved(algorithm) == .winograd4x4)
+                              tiles4x4: plan.resolved(algorithm) == .winograd4x4, filterCache: filterCache)
     case .shiftedPlanes: return shiftedPlaneConv2d(input, weight: weight, bias: bias, plan: plan, fusingReLU: fusingReLU)
     case .automatic, .im2col: break
     }
@@ -271,6 +279,17 @@ public func conv2dBackward(_ outputGradient: Tensor, input: Tensor, weight: Tens
                            needInput: Bool, needWeight: Bool, needBias: Bool,
                            algorithm: ConvolutionAlgorithm = .automatic)
     -> (input: Tensor?, weight: Tensor?, bias: Tensor?) {
+    conv2dBackward(outputGradient, input: input, weight: weight, groups: groups, geometry: geometry,
+                   reluOutput: reluOutput, needInput: needInput, needWeight: needWeight, needBias: needBias,
+                   algorithm: algorithm, filterCache: nil)
+}
+
+/// `conv2dBackward`, taking transformed Winograd filters from `filterCache` when it has them for `weight`.
+func conv2dBackward(_ outputGradient: Tensor, input: Tensor, weight: Tensor, groups: Int,
+                    geometry: Conv2dGeometry, reluOutput: Tensor? = nil,
+                    needInput: Bool, needWeight: Bool, needBias: Bool,
+                    algorithm: ConvolutionAlgorithm = .automatic, filterCache: WinogradFilterCache?)
+    -> (input: Tensor?, weight: Tensor?, bias: Tensor?) {
     let plan = ConvolutionPlan(input: input.shape, weight: weight.shape, groups: groups, geometry: geometry)
     if let reluOutput {
         precondition(reluOutput.shape == outputGradient.shape,
@@ -288,7 +307,8 @@ public func conv2dBackward(_ outputGradient: Tensor, input: Tensor, weight: Tens
         let gradient = reluOutput.map { output in outputGradient.zipped(with: output) { d, y in y > 0 ? d : 0 } }
             ?? outputGradient
         let tiles4x4 = resolved == .winograd4x4
-        return (needInput ? winogradInputGradient(gradient, weight: weight, plan: plan, tiles4x4: tiles4x4) : nil,
+        return (needInput ? winogradInputGradient(gradient, weight: weight, plan: plan, tiles4x4: tiles4x4,
+                                                  filterCache: filterCache) : nil,
                 needWeight ? winogradWeightGradient(gradient, input: input, weight: weight, plan: plan,
                                                     tiles4x4: tiles4x4) : nil,
                 needBias ? Tensor(shape: [plan.outChannels], scalars: channelSums(gradient, plan: plan)) : nil)
@@ -385,8 +405,8 @@ extension ConvolutionPlan {
 
 /// `conv2d` through Winograd, F(4×4, 3×3) with `tiles4x4`, else F(2×2, 3×3).
 private func winogradConv2d(_ input: Tensor, weight: Tensor, bias: Tensor?, plan: ConvolutionPlan,
-                            fusingReLU: Bool, tiles4x4: Bool) -> Tensor {
-    let filters = winogradFilters(weight, plan: plan, adjoint: false, tiles4x4: tiles4x4)
+                            fusingReLU: Bool, tiles4x4: Bool, filterCache: WinogradFilterCache?) -> Tensor {
+    let filters = winogradFilters(weight, plan: plan, adjoint: false, tiles4x4: tiles4x4, cache: filterCache)
     let biasValues = bias?.scalars ?? []
     return Tensor(shape: [plan.batch, plan.outChannels, plan.outHeight, plan.outWidth]) { y in
         input.scalars.withUnsafeBufferPointer { x in
@@ -402,19 +422,24 @@ private func winogradConv2d(_ input: Tensor, weight: Tensor, bias: Tensor?, plan
     }
 }
 
-/// The transformed filters of `weight` (of the input gradient with `adjoint`).
-private func winogradFilters(_ weight: Tensor, plan: ConvolutionPlan, adjoint: Bool, tiles4x4: Bool) -> [Float] {
-    weight.scalars.withUnsafeBufferPointer {
-        let transform = tiles4x4 ? Winograd4x4.transformedWeights : Winograd.transformedWeights
-        return transform($0.baseAddress!, plan.outChannels, plan.inChannels, adjoint)
+/// The transformed filters of `weight` (of the input gradient with `adjoint`), from `cache` when it has them.
+private func winogradFilters(_ weight: Tensor, plan: ConvolutionPlan, adjoint: Bool, tiles4x4: Bool,
+                             cache: WinogradFilterCache?) -> [Float] {
+    let transform = {
+        weight.scalars.withUnsafeBufferPointer {
+            let transform = tiles4x4 ? Winograd4x4.transformedWeights : Winograd.transformedWeights
+            return transform($0.baseAddress!, plan.outChannels, plan.inChannels, adjoint)
+        }
     }
+    return cache?.filters(of: weight.scalars, adjoint: adjoint, tiles4x4: tiles4x4, transform: transform)
+        ?? transform()
 }
 
 /// The input gradient of a stride-1 3×3 convolution through Winograd: the output gradient
 /// convolved with `rot180(W)ᵀ` under padding `2 − p`, which gives back `H × W`.
 private func winogradInputGradient(_ gradient: Tensor, weight: Tensor, plan: ConvolutionPlan,
-                                   tiles4x4: Bool) -> Tensor {
-    let filters = winogradFilters(weight, plan: plan, adjoint: true, tiles4x4: tiles4x4)
+                                   tiles4x4: Bool, filterCache: WinogradFilterCache?) -> Tensor {
+    let filters = winogradFilters(weight, plan: plan, adjoint: true, tiles4x4: tiles4x4, cache: filterCache)
     let padding = (2 - plan.geometry.padding.height, 2 - plan.geometry.padding.width)
     return Tensor(shape: [plan.batch, plan.inChannels, plan.height, plan.width]) { dx in
         gradient.scalars.withUnsafeBufferPointer { dy in
