@@ -342,7 +342,7 @@ private struct TileLayout {
     @inline(__always)
     private func store(_ values: SIMD8<Float>, _ target: UnsafeMutablePointer<Float>, _ lanes: Int) {
         if lanes == 8 {
-            UnsafeMutableRawPointer(target).storeBytes(of: values, as: SIMD8<Float>.self)
+            target.storeVector(values)
         } else {
             for lane in 0..<lanes { target[lane] = values[lane] }
         }
@@ -446,6 +446,18 @@ private struct TileRow {
         (self.c0, self.c1, self.c2, self.c3) = (c0, c1, c2, c3)
     }
 
+    @inline(__always)
     static func + (a: TileRow, b: TileRow) -> TileRow { TileRow(a.c0 + b.c0, a.c1 + b.c1, a.c2 + b.c2, a.c3 + b.c3) }
+    @inline(__always)
     static func - (a: TileRow, b: TileRow) -> TileRow { TileRow(a.c0 - b.c0, a.c1 - b.c1, a.c2 - b.c2, a.c3 - b.c3) }
+}
+
+extension UnsafeMutablePointer<Float> {
+    /// Stores `values` here, at any alignment, as one vector store. `storeBytes(of:as:)` does the
+    /// same, but the optimiser left it as a call (with a `vzeroupper` before each) inside
+    /// `Winograd4x4.convolve`.
+    @inline(__always)
+    func storeVector<Vector: SIMD>(_ values: Vector) where Vector.Scalar == Float {
+        withUnsafeBytes(of: values) { UnsafeMutableRawPointer(self).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+    }
 }

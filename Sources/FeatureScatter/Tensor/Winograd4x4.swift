@@ -299,10 +299,29 @@ private struct TileChunk {
     @inline(__always)
     private func store(_ values: SIMD8<Float>, _ target: UnsafeMutablePointer<Float>, _ lanes: Int) {
         if lanes == 8 {
-            UnsafeMutableRawPointer(target).storeBytes(of: values, as: SIMD8<Float>.self)
+            target.storeVector(values)
         } else {
             for lane in 0..<lanes { target[lane] = values[lane] }
         }
+    }
+
+    /// Writes one tile's `rows` (four pixels each) at `corner`, the first `extent` rows and columns.
+    @inline(__always)
+    private func writeTile(_ corner: UnsafeMutablePointer<Float>, _ extent: (rows: Int, columns: Int),
+                           _ r0: SIMD4<Float>, _ r1: SIMD4<Float>, _ r2: SIMD4<Float>, _ r3: SIMD4<Float>) {
+        let write = { (row: Int, values: SIMD4<Float>) in
+            guard row < extent.rows else { return }
+            let target = corner + row * layout.outWidth
+            if extent.columns == 4 {
+                target.storeVector(values)
+            } else {
+                for column in 0..<extent.columns { target[column] = values[column] }
+            }
+        }
+        write(0, r0)
+        write(1, r1)
+        write(2, r2)
+        write(3, r3)
     }
 
     /// Writes `Aᵀ M A` of every tile (the columns of `m`) into the chunk's NCHW output planes,
@@ -335,18 +354,31 @@ private struct TileChunk {
                         rows.1.add(shift, relu: relu)
                         rows.2.add(shift, relu: relu)
                         rows.3.add(shift, relu: relu)
-                        for lane in 0..<min(8, count - 8 * group) {
-                            let tile = 8 * group + lane
-                            let (corner, extent) = (plane + outputs[tile], extents[tile])
-                            rows.0.write(lane: lane, to: corner, columns: extent.columns)
-                            if extent.rows > 1 { rows.1.write(lane: lane, to: corner + outWidth, columns: extent.columns) }
-                            if extent.rows > 2 {
-                                rows.2.write(lane: lane, to: corner + 2 * outWidth, columns: extent.columns)
+                        let pairs = (rows.0.tilePairs, rows.1.tilePairs, rows.2.tilePairs, rows.3.tilePairs)
+                        let first = 8 * group
+                        // Two tiles side by side in one output row, both whole, are stored as one run of
+                        // eight pixels per row; any other tile pixel row by pixel row.
+                        func write(_ tile: Int, _ r0: SIMD8<Float>, _ r1: SIMD8<Float>, _ r2: SIMD8<Float>,
+                                   _ r3: SIMD8<Float>) {
+                            let corner = plane + outputs[tile]
+                            if tile + 1 < count, extents[tile] == (4, 4), extents[tile + 1] == (4, 4),
+                               outputs[tile + 1] == outputs[tile] + 4 {
+                                corner.storeVector(r0)
+                                (corner + outWidth).storeVector(r1)
+                                (corner + 2 * outWidth).storeVector(r2)
+                                (corner + 3 * outWidth).storeVector(r3)
+                                return
                             }
-                            if extent.rows > 3 {
-                                rows.3.write(lane: lane, to: corner + 3 * outWidth, columns: extent.columns)
+                            writeTile(corner, extents[tile], r0.lowHalf, r1.lowHalf, r2.lowHalf, r3.lowHalf)
+                            if tile + 1 < count {
+                                writeTile(plane + outputs[tile + 1], extents[tile + 1], r0.highHalf, r1.highHalf,
+                                          r2.highHalf, r3.highHalf)
                             }
                         }
+                        write(first, pairs.0.0, pairs.1.0, pairs.2.0, pairs.3.0)
+                        if first + 2 < count { write(first + 2, pairs.0.1, pairs.1.1, pairs.2.1, pairs.3.1) }
+                        if first + 4 < count { write(first + 4, pairs.0.2, pairs.1.2, pairs.2.2, pairs.3.2) }
+                        if first + 6 < count { write(first + 6, pairs.0.3, pairs.1.3, pairs.2.3, pairs.3.3) }
                     }
                 }
             }
@@ -372,6 +404,7 @@ private struct SixTiles {
     }
 
     /// `Bᵀ` applied to this row's six columns: the six values of one row of `Bᵀ d B`.
+    @inline(__always)
     var inputTransformed: SixTiles {
         SixTiles(4 * c0 - 5 * c2 + c4, (c3 + c4) - 4 * (c1 + c2), 4 * (c1 - c2) + (c4 - c3),
                  2 * (c3 - c1) + (c4 - c2), 2 * (c1 - c3) + (c4 - c2), 4 * c1 - 5 * c3 + c5)
@@ -387,20 +420,24 @@ private struct SixTiles {
     }
 
     /// `Aᵀ` applied to this row's six columns: four output pixels of each tile.
+    @inline(__always)
     var outputTransformed: FourTiles {
         let (sum12, difference12, sum34, difference34) = (c1 + c2, c1 - c2, c3 + c4, c3 - c4)
         return FourTiles(c0 + sum12 + sum34, difference12 + 2 * difference34, sum12 + 4 * sum34,
                          difference12 + 8 * difference34 + c5)
     }
 
+    @inline(__always)
     static func + (a: SixTiles, b: SixTiles) -> SixTiles {
         SixTiles(a.c0 + b.c0, a.c1 + b.c1, a.c2 + b.c2, a.c3 + b.c3, a.c4 + b.c4, a.c5 + b.c5)
     }
 
+    @inline(__always)
     static func - (a: SixTiles, b: SixTiles) -> SixTiles {
         SixTiles(a.c0 - b.c0, a.c1 - b.c1, a.c2 - b.c2, a.c3 - b.c3, a.c4 - b.c4, a.c5 - b.c5)
     }
 
+    @inline(__always)
     static func * (k: Float, a: SixTiles) -> SixTiles {
         SixTiles(k * a.c0, k * a.c1, k * a.c2, k * a.c3, k * a.c4, k * a.c5)
     }
@@ -424,6 +461,7 @@ private struct FourTiles {
     }
 
     /// `A` applied to this row's four columns: the six values of one row of `A dy Aᵀ`.
+    @inline(__always)
     var gradientTransformed: SixTiles {
         let (even, odd) = (c0 + c2, c1 + c3)
         let (evenWide, oddWide) = (c0 + 4 * c2, 2 * c1 + 8 * c3)
@@ -435,16 +473,18 @@ private struct FourTiles {
         self.init(six.c0, six.c1, six.c2, six.c3)
     }
 
-    /// Writes lane `lane`'s four pixels to `row`, the first `columns` of them.
+    /// The four values of each tile, two tiles per vector: vector `j` holds tile `2j`'s, then
+    /// tile `2j + 1`'s (the transpose of the four columns, in eight two-source shuffles).
     @inline(__always)
-    func write(lane: Int, to row: UnsafeMutablePointer<Float>, columns: Int) {
-        if columns == 4 {
-            (row[0], row[1], row[2], row[3]) = (c0[lane], c1[lane], c2[lane], c3[lane])
-        } else {
-            row[0] = c0[lane]
-            if columns > 1 { row[1] = c1[lane] }
-            if columns > 2 { row[2] = c2[lane] }
+    var tilePairs: (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+        let low01 = SIMD8(c0[0], c1[0], c0[1], c1[1], c0[2], c1[2], c0[3], c1[3])
+        let high01 = SIMD8(c0[4], c1[4], c0[5], c1[5], c0[6], c1[6], c0[7], c1[7])
+        let low23 = SIMD8(c2[0], c3[0], c2[1], c3[1], c2[2], c3[2], c2[3], c3[3])
+        let high23 = SIMD8(c2[4], c3[4], c2[5], c3[5], c2[6], c3[6], c2[7], c3[7])
+        let pair = { (a: SIMD8<Float>, b: SIMD8<Float>, at: Int) in
+            SIMD8(a[at], a[at + 1], b[at], b[at + 1], a[at + 2], a[at + 3], b[at + 2], b[at + 3])
         }
+        return (pair(low01, low23, 0), pair(low01, low23, 4), pair(high01, high23, 0), pair(high01, high23, 4))
     }
 
     /// Adds `shift` to every value, then applies ReLU when `relu`.
@@ -460,14 +500,17 @@ private struct FourTiles {
         }
     }
 
+    @inline(__always)
     static func + (a: FourTiles, b: FourTiles) -> FourTiles {
         FourTiles(a.c0 + b.c0, a.c1 + b.c1, a.c2 + b.c2, a.c3 + b.c3)
     }
 
+    @inline(__always)
     static func - (a: FourTiles, b: FourTiles) -> FourTiles {
         FourTiles(a.c0 - b.c0, a.c1 - b.c1, a.c2 - b.c2, a.c3 - b.c3)
     }
 
+    @inline(__always)
     static func * (k: Float, a: FourTiles) -> FourTiles {
         FourTiles(k * a.c0, k * a.c1, k * a.c2, k * a.c3)
     }
