@@ -426,11 +426,24 @@ private struct TileLayout {
     }
 
     /// Writes output pixels `2k` (`left`) and `2k + 1` (`right`) of eight tiles into `row`,
-    /// from `firstColumn`, clipping at `outWidth`.
+    /// from `firstColumn`, clipping at `outWidth`: interleaved in shuffles and stored eight
+    /// pixels (four tiles) at a time where they fit, the rest pixel by pixel.
     @inline(__always)
     private func writeTileRow(_ left: SIMD8<Float>, _ right: SIMD8<Float>, _ row: UnsafeMutablePointer<Float>,
                               firstColumn: Int, lanes: Int) {
-        for lane in 0..<lanes {
+        let available = outWidth - firstColumn
+        var written = 0
+        if lanes >= 4 && available >= 8 {
+            (row + firstColumn).storeVector(SIMD8(left[0], right[0], left[1], right[1], left[2], right[2],
+                                                  left[3], right[3]))
+            written = 4
+            if lanes == 8 && available >= 16 {
+                (row + firstColumn + 8).storeVector(SIMD8(left[4], right[4], left[5], right[5], left[6], right[6],
+                                                          left[7], right[7]))
+                written = 8
+            }
+        }
+        for lane in written..<lanes {
             let x = firstColumn + 2 * lane
             row[x] = left[lane]
             if x + 1 < outWidth { row[x + 1] = right[lane] }
