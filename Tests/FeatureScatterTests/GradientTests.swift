@@ -117,6 +117,21 @@ final class GradientTests: XCTestCase {
         }
     }
 
+    /// γ and β as constants: the backward pass skips their sums (and, in inference, every sum).
+    func testBatchNormInputOnlyGradientMatchesFiniteDifferences() {
+        let x = randomTensor([4, 3, 2, 2]), gamma = randomTensor([3], seed: 2, low: 0.5, high: 1.5)
+        let beta = randomTensor([3], seed: 3)
+        for batchStatistics in [true, false] {
+            for fusingReLU in [false, true] {
+                checkGradients(inputs: [x], step: 1e-3, rtol: 2e-2) {
+                    batchNorm($0[0], gamma: Variable(constant: gamma), beta: Variable(constant: beta),
+                              runningMean: [0.1, -0.2, 0.3], runningVariance: [0.5, 1.5, 2.0], epsilon: 1e-5,
+                              batchStatistics: batchStatistics, fusingReLU: fusingReLU).output
+                }
+            }
+        }
+    }
+
     func testGradientIsZeroForAnInputTheRootDoesNotUse() {
         let tape = Tape(mode: .inference)
         let used = tape.input(randomTensor([3]), requiresGradient: true)

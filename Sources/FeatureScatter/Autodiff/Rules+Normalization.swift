@@ -2,7 +2,8 @@
 
 /// Batch normalisation of `[N, C, ...]` with a hand-written VJP, optionally fused with the ReLU
 /// that follows it (`relu(batchNorm(x))` as one op: the normalised output is never kept, so a
-/// BN–ReLU pair holds one activation fewer for the backward pass).
+/// BN–ReLU pair holds one activation fewer for the backward pass, and the ReLU's mask is
+/// applied inside the backward pass's loops).
 ///
 /// - Returns: the output and, with `batchStatistics`, the batch mean and unbiased variance
 ///   (for the caller's running statistics).
@@ -19,8 +20,9 @@ public func batchNorm(_ x: Variable, gamma: Variable, beta: Variable, runningMea
     }
     let (saved, out) = (forward.saved, forward.output)
     let output = record(op, [x, gamma, beta], out) { g in
-        let upstream = fusingReLU ? g.zipped(with: out) { d, y in y > 0 ? d : 0 } : g
-        let grads = batchNormBackward(upstream, gamma: gamma.value, saved: saved, needInput: x.requiresGradient)
+        let grads = batchNormBackward(g, gamma: gamma.value, saved: saved, reluOutput: fusingReLU ? out : nil,
+                                      needInput: x.requiresGradient,
+                                      needParameters: gamma.requiresGradient || beta.requiresGradient)
         return [grads.input, gamma.requiresGradient ? grads.gamma : nil, beta.requiresGradient ? grads.beta : nil]
     }
     return (output, forward.batchMean, forward.batchVariance)

@@ -2,8 +2,11 @@
 
 /// What the batch-norm backward pass needs from the forward pass.
 public struct BatchNormSaved {
-    /// The normalised input x̂, same shape as the input.
-    public var normalized: Tensor
+    /// The input x: the backward pass recomputes x̂ = (x − μ)·inverseStd from it, so the forward
+    /// pass writes only its output (and keeps the input it was given, not a copy).
+    public var input: Tensor
+    /// μ per channel: of the batch, or the running mean.
+    public var mean: [Float]
     /// 1/√(σ² + ε) per channel.
     public var inverseStd: [Float]
     /// True when batch statistics were used (train mode), false for running statistics.
@@ -19,40 +22,56 @@ func channelLayout(_ shape: [Int]) -> (batch: Int, channels: Int, spatial: Int) 
     return (shape[0], shape[1], shape.dropFirst(2).reduce(1, *))
 }
 
-/// Σ f(a[j], b[j]) over `count` elements in double precision, in four independent lanes
-/// (so the loop is not one serial chain of additions).
+/// Σ x over one row of `count` elements, or with `centre` Σ (x − centre)², in double precision,
+/// eight independent lanes at a time.
 @inline(__always)
-private func laneSum(_ count: Int, _ term: (Int) -> Double) -> Double {
-    var lanes = SIMD4<Double>()
+private func rowSum(_ row: UnsafePointer<Float>, count: Int, centre: Double?) -> Double {
+    var lanes = SIMD8<Double>()
     var j = 0
-    while j + 4 <= count {
-        lanes += SIMD4(term(j), term(j + 1), term(j + 2), term(j + 3))
-        j += 4
+    if let centre {
+        let shift = SIMD8<Double>(repeating: centre)
+        while j + 8 <= count {
+            let distance = SIMD8<Double>(UnsafeRawPointer(row + j).loadUnaligned(as: SIMD8<Float>.self)) - shift
+            lanes += distance * distance
+            j += 8
+        }
+    } else {
+        while j + 8 <= count {
+            lanes += SIMD8<Double>(UnsafeRawPointer(row + j).loadUnaligned(as: SIMD8<Float>.self))
+            j += 8
+        }
     }
     var total = lanes.sum()
     while j < count {
-        total += term(j)
+        let value = Double(row[j]) - (centre ?? 0)
+        total += centre == nil ? Double(row[j]) : value * value
         j += 1
     }
     return total
 }
 
-/// The two sums of `laneSum` in one pass over the elements.
+/// `(Σ d, Σ d·x̂)` over one row of `count` elements, `d` the output gradient `g` (zero where a
+/// ReLU `mask` is not positive) and `x̂ = (x − μ)·inverseStd` recomputed from the input `x`: each
+/// term is formed in float32 and summed in double-precision lanes, eight elements at a time.
 @inline(__always)
-private func laneSums(_ count: Int, _ terms: (Int) -> (Double, Double)) -> (Double, Double) {
-    var first = SIMD4<Double>(), second = SIMD4<Double>()
+private func gradientSums(_ g: UnsafePointer<Float>, mask: UnsafePointer<Float>?, _ x: UnsafePointer<Float>,
+                          mean: Float, inverseStd: Float, count: Int) -> (Double, Double) {
+    let load = { (p: UnsafePointer<Float>) in UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
+    let (centre, scale, zero) = (SIMD8<Float>(repeating: mean), SIMD8<Float>(repeating: inverseStd), SIMD8<Float>())
+    var (sumD, sumDXh) = (SIMD8<Double>(), SIMD8<Double>())
     var j = 0
-    while j + 4 <= count {
-        let (a0, b0) = terms(j), (a1, b1) = terms(j + 1), (a2, b2) = terms(j + 2), (a3, b3) = terms(j + 3)
-        first += SIMD4(a0, a1, a2, a3)
-        second += SIMD4(b0, b1, b2, b3)
-        j += 4
+    while j + 8 <= count {
+        var d = load(g + j)
+        if let mask { d.replace(with: zero, where: .!(load(mask + j) .> zero)) }
+        sumD += SIMD8<Double>(d)
+        sumDXh += SIMD8<Double>(d * ((load(x + j) - centre) * scale))
+        j += 8
     }
-    var totals = (first.sum(), second.sum())
+    var totals = (sumD.sum(), sumDXh.sum())
     while j < count {
-        let (a, b) = terms(j)
-        totals.0 += a
-        totals.1 += b
+        let d = mask.map { $0[j] > 0 ? g[j] : 0 } ?? g[j]
+        totals.0 += Double(d)
+        totals.1 += Double(d * ((x[j] - mean) * inverseStd))
         j += 1
     }
     return totals
@@ -84,38 +103,25 @@ public func batchNorm(_ input: Tensor, gamma: Tensor, beta: Tensor, mean running
         (mean, variance, unbiased) = batchMoments(input, synchronized)
     }
     let inverseStd = variance.map { 1 / ($0 + epsilon).squareRoot() }
-    var output: [Float] = []
-    let normalized = [Float](unsafeUninitializedCapacity: input.count) { xh, normalizedCount in
-        output = [Float](unsafeUninitializedCapacity: input.count) { y, outputCount in
-            input.scalars.withUnsafeBufferPointer { x in
-                Parallelism.forEachRange(n * c, minimumPerWorker: rowsPerWorker(s)) { rows, _ in
-                    for row in rows {
-                        let ch = row % c, base = row * s
-                        let mu = mean[ch], inv = inverseStd[ch]
-                        let g = gamma.scalars[ch], b = beta.scalars[ch]
-                        if fusingReLU {
-                            for j in 0..<s {
-                                let v = (x[base + j] - mu) * inv
-                                xh[base + j] = v
-                                y[base + j] = max(g * v + b, 0)
-                            }
-                        } else {
-                            for j in 0..<s {
-                                let v = (x[base + j] - mu) * inv
-                                xh[base + j] = v
-                                y[base + j] = g * v + b
-                            }
-                        }
+    let output = Tensor(shape: input.shape) { y in
+        input.scalars.withUnsafeBufferPointer { x in
+            Parallelism.forEachRange(n * c, minimumPerWorker: rowsPerWorker(s)) { rows, _ in
+                for row in rows {
+                    let ch = row % c, base = row * s
+                    let mu = mean[ch], inv = inverseStd[ch]
+                    let g = gamma.scalars[ch], b = beta.scalars[ch]
+                    if fusingReLU {
+                        for j in 0..<s { y[base + j] = max(g * ((x[base + j] - mu) * inv) + b, 0) }
+                    } else {
+                        for j in 0..<s { y[base + j] = g * ((x[base + j] - mu) * inv) + b }
                     }
                 }
             }
-            outputCount = input.count
         }
-        normalizedCount = input.count
     }
-    let saved = BatchNormSaved(normalized: Tensor(shape: input.shape, scalars: normalized), inverseStd: inverseStd,
-                               usedBatchStatistics: batchStatistics, synchronized: batchStatistics ? synchronized : nil)
-    return (Tensor(shape: input.shape, scalars: output), saved, mean, unbiased)
+    let saved = BatchNormSaved(input: input, mean: mean, inverseStd: inverseStd, usedBatchStatistics: batchStatistics,
+                               synchronized: batchStatistics ? synchronized : nil)
+    return (output, saved, mean, unbiased)
 }
 
 /// The per-channel mean and biased and unbiased variance (two passes in double precision), of
@@ -142,13 +148,7 @@ private func channelSums(_ input: Tensor, centres: [Double]?) -> [Double] {
                 for ch in channels {
                     var total = 0.0
                     for i in 0..<n {
-                        let row = x.baseAddress! + (i * c + ch) * s
-                        if let centres {
-                            let mu = centres[ch]
-                            total += laneSum(s) { (Double(row[$0]) - mu) * (Double(row[$0]) - mu) }
-                        } else {
-                            total += laneSum(s) { Double(row[$0]) }
-                        }
+                        total += rowSum(x.baseAddress! + (i * c + ch) * s, count: s, centre: centres?[ch])
                     }
                     out[ch] = total
                 }
@@ -158,31 +158,51 @@ private func channelSums(_ input: Tensor, centres: [Double]?) -> [Double] {
     return sums
 }
 
-/// The adjoint of `batchNorm`: gradients of the input, γ and β. Channel sums are accumulated
-/// in double precision; work is split across `Parallelism.workerCount` threads. After a
-/// synchronised forward pass the input gradient uses the sums over every rank's rows, while γ
-/// and β get this rank's share (the trainer sums parameter gradients over ranks itself).
+/// The adjoint of `batchNorm`: gradients of the input and, with `needParameters`, of γ and β.
+/// With `reluOutput` (the output of `batchNorm(…, fusingReLU: true)`), `outputGradient` is that of
+/// the ReLU's output and is masked by `reluOutput > 0` as it is read. Channel sums are
+/// accumulated in double precision, and taken only when something needs them (the input
+/// gradient under batch statistics, or γ and β): an attack's input-only backward through a model
+/// in inference mode is one pass, `γ·inverseStd·dy`. Work is split across
+/// `Parallelism.workerCount` threads. After a synchronised forward pass the input gradient uses
+/// the sums over every rank's rows, while γ and β get this rank's share (the trainer sums
+/// parameter gradients over ranks itself).
 public func batchNormBackward(_ outputGradient: Tensor, gamma: Tensor, saved: BatchNormSaved,
-                              needInput: Bool) -> (input: Tensor?, gamma: Tensor, beta: Tensor) {
+                              reluOutput: Tensor? = nil, needInput: Bool, needParameters: Bool = true)
+    -> (input: Tensor?, gamma: Tensor?, beta: Tensor?) {
     let (n, c, s) = channelLayout(outputGradient.shape)
-    var sumsDyXh = [Double](repeating: 0, count: c)
-    var sumsDy = [Double](repeating: 0, count: c)
-    outputGradient.scalars.withUnsafeBufferPointer { dy in
-        saved.normalized.scalars.withUnsafeBufferPointer { xh in
-            sumsDyXh.withUnsafeMutableBufferPointer { dGammaOut in
-                sumsDy.withUnsafeMutableBufferPointer { dBetaOut in
-                    Parallelism.forEachRange(c, minimumPerWorker: rowsPerWorker(n * s)) { channels, _ in
-                        for ch in channels {
-                            var sumDy = 0.0, sumDyXh = 0.0
-                            for i in 0..<n {
-                                let base = (i * c + ch) * s
-                                let (g, v) = (dy.baseAddress! + base, xh.baseAddress! + base)
-                                let (dyTotal, dyXhTotal) = laneSums(s) { (Double(g[$0]), Double(g[$0] * v[$0])) }
-                                sumDy += dyTotal
-                                sumDyXh += dyXhTotal
+    if let reluOutput {
+        precondition(reluOutput.shape == outputGradient.shape,
+                     "batchNormBackward: ReLU output \(reluOutput.shape) for gradient \(outputGradient.shape)")
+    }
+    let mask = reluOutput?.scalars ?? []
+    let needSums = needParameters || (needInput && saved.usedBatchStatistics)
+    var sumsDyXh = [Double](repeating: 0, count: needSums ? c : 0)
+    var sumsDy = [Double](repeating: 0, count: needSums ? c : 0)
+    if needSums {
+        outputGradient.scalars.withUnsafeBufferPointer { dy in
+            saved.input.scalars.withUnsafeBufferPointer { x in
+                mask.withUnsafeBufferPointer { maskBuffer in
+                    // An empty array's buffer may still have an address: only a ReLU output is a mask.
+                    let mask = reluOutput != nil ? maskBuffer.baseAddress : nil
+                    sumsDyXh.withUnsafeMutableBufferPointer { dGammaOut in
+                        sumsDy.withUnsafeMutableBufferPointer { dBetaOut in
+                            Parallelism.forEachRange(c, minimumPerWorker: rowsPerWorker(n * s)) { channels, _ in
+                                for ch in channels {
+                                    let (mu, inv) = (saved.mean[ch], saved.inverseStd[ch])
+                                    var sumDy = 0.0, sumDyXh = 0.0
+                                    for i in 0..<n {
+                                        let base = (i * c + ch) * s
+                                        let (g, v) = (dy.baseAddress! + base, x.baseAddress! + base)
+                                        let (dyTotal, dyXhTotal) = gradientSums(g, mask: mask.map { $0 + base }, v,
+                                                                                mean: mu, inverseStd: inv, count: s)
+                                        sumDy += dyTotal
+                                        sumDyXh += dyXhTotal
+                                    }
+                                    dBetaOut[ch] = sumDy
+                                    dGammaOut[ch] = sumDyXh
+                                }
                             }
-                            dBetaOut[ch] = sumDy
-                            dGammaOut[ch] = sumDyXh
                         }
                     }
                 }
@@ -202,16 +222,30 @@ public func batchNormBackward(_ outputGradient: Tensor, gamma: Tensor, saved: Ba
     if needInput {
         dx = Tensor(shape: outputGradient.shape) { out in
             outputGradient.scalars.withUnsafeBufferPointer { dy in
-                saved.normalized.scalars.withUnsafeBufferPointer { xh in
-                    Parallelism.forEachRange(n * c, minimumPerWorker: rowsPerWorker(s)) { rows, _ in
-                        for row in rows {
-                            let ch = row % c, base = row * s
-                            let scale = gamma.scalars[ch] * saved.inverseStd[ch]
-                            if saved.usedBatchStatistics {
-                                let meanDy = globalDBeta[ch] / count, meanDyXh = globalDGamma[ch] / count
-                                for j in 0..<s { out[base + j] = scale * (dy[base + j] - meanDy - xh[base + j] * meanDyXh) }
-                            } else {
-                                for j in 0..<s { out[base + j] = scale * dy[base + j] }
+                saved.input.scalars.withUnsafeBufferPointer { x in
+                    mask.withUnsafeBufferPointer { maskBuffer in
+                        let mask = reluOutput != nil ? maskBuffer.baseAddress : nil
+                        Parallelism.forEachRange(n * c, minimumPerWorker: rowsPerWorker(s)) { rows, _ in
+                            for row in rows {
+                                let ch = row % c, base = row * s
+                                let scale = gamma.scalars[ch] * saved.inverseStd[ch]
+                                let (mu, inv) = (saved.mean[ch], saved.inverseStd[ch])
+                                let (g, v, y) = (dy.baseAddress! + base, x.baseAddress! + base, out.baseAddress! + base)
+                                if saved.usedBatchStatistics {
+                                    let meanDy = globalDBeta[ch] / count, meanDyXh = globalDGamma[ch] / count
+                                    if let m = mask.map({ $0 + base }) {
+                                        for j in 0..<s {
+                                            let d = m[j] > 0 ? g[j] : 0
+                                            y[j] = scale * (d - meanDy - (v[j] - mu) * inv * meanDyXh)
+                                        }
+                                    } else {
+                                        for j in 0..<s { y[j] = scale * (g[j] - meanDy - (v[j] - mu) * inv * meanDyXh) }
+                                    }
+                                } else if let m = mask.map({ $0 + base }) {
+                                    for j in 0..<s { y[j] = m[j] > 0 ? scale * g[j] : 0 }
+                                } else {
+                                    for j in 0..<s { y[j] = scale * g[j] }
+                                }
                             }
                         }
                     }
@@ -219,5 +253,6 @@ public func batchNormBackward(_ outputGradient: Tensor, gamma: Tensor, saved: Ba
             }
         }
     }
+    guard needParameters else { return (dx, nil, nil) }
     return (dx, Tensor(shape: [c], scalars: dGamma), Tensor(shape: [c], scalars: dBeta))
 }
