@@ -268,7 +268,11 @@ private struct TileChunk {
                     // Lanes past the last tile read the first tile's window; they are not stored.
                     var corners = SIMD8<Int>(repeating: windows[0])
                     for lane in 0..<lanes { corners[lane] = windows[8 * group + lane] }
-                    transform(channel, group, { offset in Self.gatherRow(scratch + offset, corners) }, lanes)
+                    let sideBySide = lanes == 8 && (1..<8).allSatisfy { corners[$0] == corners[0] + 4 * $0 }
+                    transform(channel, group, { offset in
+                        sideBySide ? Self.gatherRow(sideBySide: scratch + offset + corners[0])
+                                   : Self.gatherRow(scratch + offset, corners)
+                    }, lanes)
                 }
             }
         }
@@ -280,6 +284,22 @@ private struct TileChunk {
         let column = { (j: Int) in
             SIMD8<Float>(p[corners[0] + j], p[corners[1] + j], p[corners[2] + j], p[corners[3] + j],
                          p[corners[4] + j], p[corners[5] + j], p[corners[6] + j], p[corners[7] + j])
+        }
+        return SixTiles(column(0), column(1), column(2), column(3), column(4), column(5))
+    }
+
+    /// `(p[4k + j])` for `k = 0 … 7` and `j = 0 … 5`: the row of eight side-by-side windows (one tile
+    /// row of a plane 32 wide, say), from five vector loads of the 34 pixels and shuffles.
+    @inline(__always)
+    private static func gatherRow(sideBySide p: UnsafePointer<Float>) -> SixTiles {
+        let load = { (offset: Int) in UnsafeRawPointer(p + offset).loadUnaligned(as: SIMD8<Float>.self) }
+        let (a, b, c, d, e) = (load(0), load(8), load(16), load(24), load(26))
+        let pixel = { (i: Int) -> Float in
+            i < 8 ? a[i] : i < 16 ? b[i - 8] : i < 24 ? c[i - 16] : i < 32 ? d[i - 24] : e[i - 26]
+        }
+        let column = { (j: Int) in
+            SIMD8<Float>(pixel(j), pixel(j + 4), pixel(j + 8), pixel(j + 12), pixel(j + 16), pixel(j + 20),
+                         pixel(j + 24), pixel(j + 28))
         }
         return SixTiles(column(0), column(1), column(2), column(3), column(4), column(5))
     }
