@@ -43,8 +43,12 @@ private func rowSum(_ row: UnsafePointer<Float>, count: Int, centre: Double?) ->
     }
     var total = lanes.sum()
     while j < count {
-        let value = Double(row[j]) - (centre ?? 0)
-        total += centre == nil ? Double(row[j]) : value * value
+        if let centre {
+            let distance = Double(row[j]) - centre
+            total += distance * distance
+        } else {
+            total += Double(row[j])
+        }
         j += 1
     }
     return total
