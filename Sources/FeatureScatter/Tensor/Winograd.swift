@@ -71,11 +71,13 @@ enum Winograd {
         let (rows, cols) = adjoint ? (inChannels, outChannels) : (outChannels, inChannels)
         var u = [Float](repeating: 0, count: 16 * rows * cols)
         u.withUnsafeMutableBufferPointer { u in
-            for o in 0..<outChannels {
-                for c in 0..<inChannels {
+            // In the order of `U`'s rows, so its planes are written in sequence, not across them.
+            for row in 0..<rows {
+                for col in 0..<cols {
+                    let (o, c) = adjoint ? (col, row) : (row, col)
                     let g = weight + (o * inChannels + c) * 9
                     let tap = { (index: Int) in adjoint ? g[8 - index] : g[index] }
-                    let target = u.baseAddress! + (adjoint ? c * cols + o : o * cols + c)
+                    let target = u.baseAddress! + row * cols + col
                     // Z = G g (rows of g combined), then U = Z Gᵀ (each row of Z transformed).
                     let columns = (filterTransform(tap(0), tap(3), tap(6)), filterTransform(tap(1), tap(4), tap(7)),
                                    filterTransform(tap(2), tap(5), tap(8)))
@@ -317,15 +319,18 @@ private struct TileLayout {
         }
     }
 
-    /// Row `i` of eight tiles: column `j` holds the pixels `row[j + 2k]`, `k = 0 ..< 8`.
+    /// Row `i` of eight tiles: column `j` holds the pixels `row[j + 2k]`, `k = 0 ..< 8`, split
+    /// from two 16-float loads (`row[0 ..< 18]` must be readable).
     @inline(__always)
     private func tileRow(_ row: UnsafePointer<Float>) -> TileRow {
-        TileRow(everyOther(row), everyOther(row + 1), everyOther(row + 2), everyOther(row + 3))
+        let (first, second) = (sixteen(row), sixteen(row + 2))
+        return TileRow(first.evenHalf, first.oddHalf, second.evenHalf, second.oddHalf)
     }
 
+    /// `p[0 ..< 16]` in one vector load.
     @inline(__always)
-    private func everyOther(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
-        SIMD8(p[0], p[2], p[4], p[6], p[8], p[10], p[12], p[14])
+    private func sixteen(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
     }
 
     /// `(r₀ − r₂, r₁ + r₂, r₂ − r₁, r₁ − r₃)` of one row of `Bᵀ d` for eight tiles, to four
@@ -339,13 +344,20 @@ private struct TileLayout {
         store(row.c1 - row.c3, target + 3 * stride, lanes)
     }
 
+    /// Stores the first `lanes` values: one vector store for eight, a half-vector store for four
+    /// or more (the 4-tile rows of 8×8 planes), the rest one by one.
     @inline(__always)
     private func store(_ values: SIMD8<Float>, _ target: UnsafeMutablePointer<Float>, _ lanes: Int) {
         if lanes == 8 {
             target.storeVector(values)
-        } else {
-            for lane in 0..<lanes { target[lane] = values[lane] }
+            return
         }
+        var stored = 0
+        if lanes >= 4 {
+            target.storeVector(values.lowHalf)
+            stored = 4
+        }
+        for lane in stored..<lanes { target[lane] = values[lane] }
     }
 
     /// Writes `A dy Aᵀ` of every 2×2 tile of one image's output gradient `gradient`
@@ -365,8 +377,8 @@ private struct TileLayout {
                     let t = target + ty * tileCols + 8 * group
                     let lanes = min(8, tileCols - 8 * group)
                     // Rows of A dy: (r₀, r₀ + r₁, r₀ − r₁, −r₁); each row then gives four matrices.
-                    let top = (everyOther(corner), everyOther(corner + 1))
-                    let bottom = (everyOther(corner + paddedWidth), everyOther(corner + paddedWidth + 1))
+                    let (upper, lower) = (sixteen(corner), sixteen(corner + paddedWidth))
+                    let top = (upper.evenHalf, upper.oddHalf), bottom = (lower.evenHalf, lower.oddHalf)
                     storeGradientRow(top.0, top.1, t, g.stride, lanes)
                     storeGradientRow(top.0 + bottom.0, top.1 + bottom.1, t + 4 * g.stride, g.stride, lanes)
                     storeGradientRow(top.0 - bottom.0, top.1 - bottom.1, t + 8 * g.stride, g.stride, lanes)

@@ -28,11 +28,13 @@ enum Winograd4x4 {
         let plane = rows * cols
         var u = [Float](repeating: 0, count: 36 * plane)
         u.withUnsafeMutableBufferPointer { u in
-            for o in 0..<outChannels {
-                for c in 0..<inChannels {
+            // In the order of `U`'s rows, so its planes are written in sequence, not across them.
+            for row in 0..<rows {
+                for col in 0..<cols {
+                    let (o, c) = adjoint ? (col, row) : (row, col)
                     let g = weight + (o * inChannels + c) * 9
                     let tap = { (index: Int) in adjoint ? g[8 - index] : g[index] }
-                    let target = u.baseAddress! + (adjoint ? c * cols + o : o * cols + c)
+                    let target = u.baseAddress! + row * cols + col
                     // The columns of Z = G g, then those of U = Z Gᵀ, six rows in the lanes.
                     let z = { (j: Int) in tap(j) * gColumns.0 + tap(3 + j) * gColumns.1 + tap(6 + j) * gColumns.2 }
                     let (z0, z1, z2) = (z(0), z(1), z(2))
