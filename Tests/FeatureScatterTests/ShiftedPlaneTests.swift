@@ -63,11 +63,11 @@ final class ShiftedPlaneTests: XCTestCase {
 
     func testAutomaticChoiceKeepsTheStemOnIm2colAndTakesShiftedPlanesAfterIt() {
         let plan = { (c: Int) in
-            ConvolutionPlan(input: [1, c, 28, 28], weight: [32, c, 3, 3], groups: 1, geometry: Conv2dGeometry(kernel: (3, 3)))
+            ConvolutionPlan(input: [1, c, 28, 28], weight: [16, c, 3, 3], groups: 1, geometry: Conv2dGeometry(kernel: (3, 3)))
         }
         XCTAssertEqual(plan(1).resolved(.automatic), .im2col)
         XCTAssertEqual(plan(16).resolved(.automatic), .shiftedPlanes)
-        XCTAssertEqual(ConvolutionAlgorithm.chosen(input: [1, 16, 26, 26], weight: [32, 16, 3, 3],
+        XCTAssertEqual(ConvolutionAlgorithm.chosen(input: [1, 16, 26, 26], weight: [16, 16, 3, 3],
                                                    geometry: Conv2dGeometry(kernel: (3, 3))).name, "shifted-planes")
     }
 }

@@ -385,7 +385,8 @@ extension ConvolutionPlan {
     func resolved(_ algorithm: ConvolutionAlgorithm) -> ConvolutionAlgorithm {
         switch algorithm {
         case .automatic:
-            if Winograd.applies(to: self) { return Winograd4x4.applies(to: self) ? .winograd4x4 : .winograd }
+            if Winograd4x4.applies(to: self) { return .winograd4x4 }
+            if Winograd.applies(to: self) { return .winograd }
             return ShiftedPlanes.applies(to: self) ? .shiftedPlanes : .im2col
         case .im2col: return .im2col
         case .winograd:

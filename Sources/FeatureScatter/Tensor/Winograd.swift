@@ -2,9 +2,9 @@
 
 /// How `conv2d` and `conv2dBackward` compute a convolution.
 public enum ConvolutionAlgorithm: Sendable {
-    /// Winograd where it applies and pays (``Winograd/applies(to:)``; F(4×4, 3×3) on planes of
-    /// at least 16×16, ``Winograd4x4/applies(to:)``, else F(2×2, 3×3)), else shifted
-    /// planes where they apply (``ShiftedPlanes/applies(to:)``), else im2col.
+    /// Winograd where it applies and pays (F(4×4, 3×3) by ``Winograd4x4/applies(to:)``, else
+    /// F(2×2, 3×3) by ``Winograd/applies(to:)``), else shifted planes where they apply
+    /// (``ShiftedPlanes/applies(to:)``), else im2col.
     case automatic
     /// im2col + SGEMM, one image per GEMM.
     case im2col
@@ -47,9 +47,9 @@ enum Winograd {
     /// than with 256, and no slower than with 96 or 128.
     static let tileTarget = 64
 
-    /// Whether `automatic` chooses Winograd for this convolution: 3×3, stride 1, dilation 1, one
-    /// group, padding ≤ 2, and at least 32 channels in and out, so that the GEMMs (inner dimension
-    /// C) are not tiny. SmallCNN's layers at batch 128, one thread, Intel Xeon (AVX-512), forward /
+    /// Whether `automatic` chooses F(2×2, 3×3) where it does not take F(4×4, 3×3): 3×3, stride 1,
+    /// dilation 1, one group, padding ≤ 2, and at least 32 channels in and out, so that the GEMMs
+    /// (inner dimension C) are not tiny. SmallCNN's layers at batch 128, one thread, Intel Xeon (AVX-512), forward /
     /// full backward / input-only backward in ms, shifted planes against F(4×4, 3×3): 32→32 at
     /// 26×26 19.8/51.6/24.8 against 12.7/38.0/18.4; 32→64 at 12×12 8.9/20.6/11.0 against 6.0/14.5/7.3.
     static func applies(to plan: ConvolutionPlan) -> Bool {

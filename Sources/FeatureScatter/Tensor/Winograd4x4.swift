@@ -7,17 +7,20 @@
 /// coefficients (up to 8 in `A`, 5 in `B`) cost precision: `WinogradTests` holds it to 5e-4 of
 /// im2col (relative and absolute), F(2×2, 3×3) to 1e-4.
 enum Winograd4x4 {
-    /// Whether `automatic` takes F(4×4, 3×3) over F(2×2, 3×3): a layer Winograd applies to whose
-    /// output is at least 16×16, or at least 8×8 with at most 64 channels in and out. One thread,
-    /// Intel Xeon (AVX-512), the ratio to SGEMM of the same shapes forward/backward, WRN-16-4 at
-    /// batch 64: 64→64 at 32×32 2.64/2.58 (F(2×2, 3×3): 1.80/2.55), 128→128 at 16×16 1.86/1.79
-    /// (1.58/1.45), 256→256 at 8×8 0.89/0.98 (1.26/1.25); at 8×8, forward / full backward /
-    /// input-only backward in ms against F(2×2, 3×3): 64→64 2.7/6.2/3.3 against 3.1/9.6/4.6,
-    /// 128→128 11.3/22.2/15.2 against 11.4/21.6/12.6 (SmallCNN's 64→64 at 8×8, batch 128:
-    /// 4.0/13.0/8.1 against 5.1/16.1/8.7).
+    /// Whether `automatic` takes F(4×4, 3×3): a Winograd-shaped layer with at least 32 output
+    /// channels whose output is at least 16×16 (from 16 input channels), or at least 8×8 with 32
+    /// to 64 channels in and out. One thread, Intel Xeon (AVX-512), the ratio to SGEMM of the same
+    /// shapes forward/backward, WRN-16-4 at batch 64: 64→64 at 32×32 2.64/2.58 (F(2×2, 3×3):
+    /// 1.80/2.55), 128→128 at 16×16 1.86/1.79 (1.58/1.45), 256→256 at 8×8 0.89/0.98 (1.26/1.25).
+    /// Forward / full backward / input-only backward in ms: WRN's 16→64 at 32×32 13.6/41.6/22.2
+    /// against shifted planes' 22.3/52.8/27.7 (F(2×2, 3×3): 15.1/62.0/29.5); at 8×8 against
+    /// F(2×2, 3×3), 64→64 2.7/6.2/3.3 against 3.1/9.6/4.6, 128→128 11.3/22.2/15.2 against
+    /// 11.4/21.6/12.6 (SmallCNN's 64→64 at 8×8, batch 128: 4.0/13.0/8.1 against 5.1/16.1/8.7).
     static func applies(to plan: ConvolutionPlan) -> Bool {
-        guard Winograd.applies(to: plan), plan.outHeight >= 8, plan.outWidth >= 8 else { return false }
-        return (plan.outHeight >= 16 && plan.outWidth >= 16) || (plan.inChannels <= 64 && plan.outChannels <= 64)
+        guard Winograd.isSupported(plan), plan.outChannels >= 32 else { return false }
+        if plan.outHeight >= 16 && plan.outWidth >= 16 { return plan.inChannels >= 16 }
+        return plan.outHeight >= 8 && plan.outWidth >= 8 && (32...64).contains(plan.inChannels)
+            && plan.outChannels <= 64
     }
 
     /// `U_ξ[o][c]`, the 36 transformed filters `G g Gᵀ`, from OIHW weights `[O, C, 3, 3]`; with
