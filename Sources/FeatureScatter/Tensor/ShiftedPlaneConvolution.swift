@@ -14,7 +14,7 @@
 /// gradient accumulates `W_kiᵀ dY_wide` at column offset `ki·Wp` of a `P`-shaped matrix and folds
 /// its `kw` shifts back onto the plane; the weight gradient is `dY_wide · P_kiᵀ`.
 ///
-/// `P` is `kh`× smaller than im2col's matrix and built by plane copies (a SmallCNN 32→32 layer at
+/// `P` is `kh`× smaller than im2col's matrix and built by plane copies (a 32→32 layer at
 /// 26×26: 260 KB instead of 663 KB per image, in L2), and the input gradient needs no col2im
 /// scatter; the price is `Wp / W_out` more GEMM columns (26/24 there).
 enum ShiftedPlanes {

@@ -49,8 +49,9 @@ enum Winograd {
 
     /// Whether `automatic` chooses F(2×2, 3×3) where it does not take F(4×4, 3×3): 3×3, stride 1,
     /// dilation 1, one group, padding ≤ 2, and at least 32 channels in and out, so that the GEMMs
-    /// (inner dimension C) are not tiny. SmallCNN's layers at batch 128, one thread, Intel Xeon (AVX-512), forward /
-    /// full backward / input-only backward in ms, shifted planes against F(4×4, 3×3): 32→32 at
+    /// (inner dimension C) are not tiny. The bound was 64 until SmallCNN's 32-channel layers
+    /// measured faster on Winograd (batch 128, one thread, Intel Xeon, forward / full backward /
+    /// input-only backward in ms, shifted planes against F(4×4, 3×3), which takes them): 32→32 at
     /// 26×26 19.8/51.6/24.8 against 12.7/38.0/18.4; 32→64 at 12×12 8.9/20.6/11.0 against 6.0/14.5/7.3.
     static func applies(to plan: ConvolutionPlan) -> Bool {
         isSupported(plan) && plan.inChannels >= 32 && plan.outChannels >= 32
