@@ -101,7 +101,7 @@ enum Winograd {
     }
 
     /// `y = conv(x, g)` of NCHW input with padding `padding`, given the transformed filters `u`
-    /// (`[16, O, C]`), optionally adding `bias` and applying ReLU; `y` is `[N, O, OH, OW]`.
+    /// (`[16, O, C]`, packed by ``WinogradGEMM/pack(_:positions:rows:depth:)``), optionally adding `bias` and applying ReLU; `y` is `[N, O, OH, OW]`.
     static func convolve(input: UnsafePointer<Float>, batch: Int, channels: Int, height: Int, width: Int,
                          padding: (height: Int, width: Int), filters u: UnsafePointer<Float>, outChannels: Int,
                          bias: UnsafePointer<Float>?, relu: Bool, output: UnsafeMutablePointer<Float>) {
@@ -114,10 +114,11 @@ enum Winograd {
                 layout.transformInput(input + (start + local) * channels * height * width, into: inputs,
                                       firstTile: local * layout.tilesPerImage, scratch: scratch)
             }
+            let packed = WinogradGEMM.packedCount(rows: outChannels, depth: channels)
             for xi in 0..<16 {
-                sgemm(transposeA: false, transposeB: false, m: outChannels, n: inputs.columns, k: channels,
-                      a: u + xi * outChannels * channels, lda: channels, b: inputs.base + xi * inputs.stride,
-                      ldb: inputs.columns, beta: 0, c: outputs.base + xi * outputs.stride, ldc: outputs.columns)
+                WinogradGEMM.multiply(packed: u + xi * packed, rows: outChannels, depth: channels,
+                                      inputs.base + xi * inputs.stride, rowLength: inputs.columns,
+                                      into: outputs.base + xi * outputs.stride)
             }
             for local in 0..<count {
                 layout.transformOutput(outputs, firstTile: local * layout.tilesPerImage, bias: bias, relu: relu,
@@ -152,7 +153,7 @@ enum Winograd {
                 }
                 let total = sumsBase + worker * products
                 for xi in 0..<16 {
-                    sgemm(transposeA: false, transposeB: true, m: outChannels, n: channels, k: inputs.columns,
+                    sgemm(transposeA: false, transposeB: true, m: outChannels, n: channels, k: inputs.tiles,
                           a: gradients.base + xi * gradients.stride, lda: gradients.columns,
                           b: inputs.base + xi * inputs.stride, ldb: inputs.columns,
                           beta: 1, c: total + xi * outChannels * channels, ldc: channels)
@@ -222,17 +223,23 @@ enum Winograd {
                                           _ worker: Int) -> Void) {
         let chunk = max(1, min(batch, tileTarget / tilesPerImage))
         Parallelism.forEachRange(batch) { images, worker in
-            let capacity = min(chunk, images.count)
-            let firstStride = matrixStride(firstRows * capacity * tilesPerImage)
-            let secondStride = matrixStride(secondRows * capacity * tilesPerImage)
+            let capacity = WinogradGEMM.rowLength(tiles: min(chunk, images.count) * tilesPerImage)
+            let firstStride = matrixStride(firstRows * capacity)
+            let secondStride = matrixStride(secondRows * capacity)
+            // Zeroed once, so the columns past a batch's tiles, which no transform writes, hold
+            // finite values for the GEMM that reads them.
             let first = UnsafeMutablePointer<Float>.allocate(capacity: positions * firstStride)
             let second = UnsafeMutablePointer<Float>.allocate(capacity: positions * secondStride)
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: capacity * scratchPerImage)
+            first.initialize(repeating: 0, count: positions * firstStride)
+            second.initialize(repeating: 0, count: positions * secondStride)
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: min(chunk, images.count) * scratchPerImage)
             defer { first.deallocate(); second.deallocate(); scratch.deallocate() }
             for start in stride(from: images.lowerBound, to: images.upperBound, by: chunk) {
-                let count = min(chunk, images.upperBound - start)
-                body(start, count, WinogradMatrices(base: first, stride: firstStride, columns: count * tilesPerImage),
-                     WinogradMatrices(base: second, stride: secondStride, columns: count * tilesPerImage),
+                let tiles = min(chunk, images.upperBound - start) * tilesPerImage
+                let columns = WinogradGEMM.rowLength(tiles: tiles)
+                body(start, tiles / tilesPerImage,
+                     WinogradMatrices(base: first, stride: firstStride, columns: columns, tiles: tiles),
+                     WinogradMatrices(base: second, stride: secondStride, columns: columns, tiles: tiles),
                      scratch, worker)
             }
         }
@@ -246,11 +253,13 @@ enum Winograd {
 }
 
 /// The 16 (or 36) matrices of one Winograd GEMM batch: matrix `ξ` starts at `base + ξ · stride`,
-/// its rows are `columns` (tiles) long.
+/// its rows are `columns` long, of which the first `tiles` are the batch's tiles (`columns` is
+/// ``WinogradGEMM/rowLength(tiles:)``).
 struct WinogradMatrices {
     let base: UnsafeMutablePointer<Float>
     let stride: Int
     let columns: Int
+    let tiles: Int
 }
 
 /// The tiling of one image: input and output geometry, tile counts, and the input and output

@@ -52,7 +52,7 @@ enum Winograd4x4 {
     }
 
     /// `y = conv(x, g)` of NCHW input with padding `padding`, given the transformed filters `u`
-    /// (`[36, O, C]`), optionally adding `bias` and applying ReLU; `y` is `[N, O, OH, OW]`.
+    /// (`[36, O, C]`, packed by ``WinogradGEMM/pack(_:positions:rows:depth:)``), optionally adding `bias` and applying ReLU; `y` is `[N, O, OH, OW]`.
     static func convolve(input: UnsafePointer<Float>, batch: Int, channels: Int, height: Int, width: Int,
                          padding: (height: Int, width: Int), filters u: UnsafePointer<Float>, outChannels: Int,
                          bias: UnsafePointer<Float>?, relu: Bool, output: UnsafeMutablePointer<Float>) {
@@ -63,10 +63,11 @@ enum Winograd4x4 {
             start, count, inputs, outputs, scratch, _ in
             let tiles = TileChunk(layout, images: count)
             tiles.transformInput(input + start * channels * height * width, into: inputs, scratch: scratch)
+            let packed = WinogradGEMM.packedCount(rows: outChannels, depth: channels)
             for xi in 0..<36 {
-                sgemm(transposeA: false, transposeB: false, m: outChannels, n: tiles.count, k: channels,
-                      a: u + xi * outChannels * channels, lda: channels, b: inputs.base + xi * inputs.stride,
-                      ldb: tiles.count, beta: 0, c: outputs.base + xi * outputs.stride, ldc: tiles.count)
+                WinogradGEMM.multiply(packed: u + xi * packed, rows: outChannels, depth: channels,
+                                      inputs.base + xi * inputs.stride, rowLength: inputs.columns,
+                                      into: outputs.base + xi * outputs.stride)
             }
             tiles.transformOutput(outputs, bias: bias, relu: relu, into: output + start * outChannels * layout.outPlane)
         }
@@ -96,8 +97,8 @@ enum Winograd4x4 {
                 let total = sumsBase + worker * products
                 for xi in 0..<36 {
                     sgemm(transposeA: false, transposeB: true, m: outChannels, n: channels, k: tiles.count,
-                          a: gradients.base + xi * gradients.stride, lda: tiles.count,
-                          b: inputs.base + xi * inputs.stride, ldb: tiles.count, beta: 1,
+                          a: gradients.base + xi * gradients.stride, lda: gradients.columns,
+                          b: inputs.base + xi * inputs.stride, ldb: inputs.columns, beta: 1,
                           c: total + xi * outChannels * channels, ldc: channels)
                 }
             }
