@@ -9,8 +9,8 @@
 /// The packed filters of one position are panels of ``panelRows`` rows: for each column `c` of
 /// `U_ξ`, the panel's `panelRows` values of that column in a row, the last panel padded with
 /// zero rows. The micro-kernel keeps a panel's block of `panelRows × 16` products in registers
-/// (12 of the 16 AVX2 registers as 6 rows, 12 of the 32 AVX-512 registers as 12 rows) and adds
-/// one column of the panel times one row of 16 tiles per step, in the order of the sum
+/// (12 of the 16 AVX2 registers as 6 rows, 12 of the 32 AVX-512 registers as 12 rows; 8 columns
+/// in a last block of 8) and adds one column of the panel times one row of tiles per step, in the order of the sum
 /// (`c = 0, 1, …`), so each product is a float32 dot product in natural order.
 enum WinogradGEMM {
     #if FEATURESCATTER_TARGET_skylake_avx512
@@ -21,9 +21,9 @@ enum WinogradGEMM {
     static let panelRows = 6
     #endif
 
-    /// The tiles of one micro-kernel call: the rows of `V_ξ` and `M_ξ` must be a multiple of
-    /// this long (``rowLength(tiles:)``).
-    static let blockColumns = 16
+    /// The rows of `V_ξ` and `M_ξ` are a multiple of this long (``rowLength(tiles:)``): the
+    /// micro-kernel takes 16 tiles at a time, and 8 in the last block when 8 remain.
+    static let blockColumns = 8
 
     /// The length of the rows of `V_ξ` and `M_ξ` for `tiles` tiles: a multiple of
     /// ``blockColumns``. The extra columns are computed and ignored (each column of `M_ξ`
@@ -66,10 +66,17 @@ enum WinogradGEMM {
         Profiler.measureGEMM(m: rows, n: rowLength, k: depth) {
             for panel in 0..<panels(rows) {
                 let first = panel * panelRows
-                let panelFilters = u + first * depth
-                for column in stride(from: 0, to: rowLength, by: blockColumns) {
+                let (panelFilters, panelProduct) = (u + first * depth, product + first * rowLength)
+                let panelRowCount = min(panelRows, rows - first)
+                var column = 0
+                while column + 16 <= rowLength {
                     multiplyBlock(panelFilters, depth: depth, v + column, rowLength: rowLength,
-                                  into: product + first * rowLength + column, rows: min(panelRows, rows - first))
+                                  into: panelProduct + column, rows: panelRowCount, lanes: SIMD16<Float>.self)
+                    column += 16
+                }
+                if column < rowLength {
+                    multiplyBlock(panelFilters, depth: depth, v + column, rowLength: rowLength,
+                                  into: panelProduct + column, rows: panelRowCount, lanes: SIMD8<Float>.self)
                 }
             }
         }
@@ -79,17 +86,18 @@ enum WinogradGEMM {
         (rows + panelRows - 1) / panelRows
     }
 
-    /// One panel times 16 columns of `V`: the first `rows` rows of the `panelRows × 16` block.
+    /// One panel times `Lanes.scalarCount` columns of `V`: the first `rows` rows of the block.
     @inline(__always)
-    private static func multiplyBlock(_ u: UnsafePointer<Float>, depth: Int, _ v: UnsafePointer<Float>,
-                                      rowLength: Int, into product: UnsafeMutablePointer<Float>, rows: Int) {
+    private static func multiplyBlock<Lanes: SIMD>(_ u: UnsafePointer<Float>, depth: Int, _ v: UnsafePointer<Float>,
+                                                   rowLength: Int, into product: UnsafeMutablePointer<Float>, rows: Int,
+                                                   lanes: Lanes.Type) where Lanes.Scalar == Float {
         var (u, v) = (u, v)
-        var upper = SixRows()
+        var upper = SixRows<Lanes>()
         #if FEATURESCATTER_TARGET_skylake_avx512
-        var lower = SixRows()
+        var lower = SixRows<Lanes>()
         #endif
         for _ in 0..<depth {
-            let tiles = UnsafeRawPointer(v).loadUnaligned(as: SIMD16<Float>.self)
+            let tiles = UnsafeRawPointer(v).loadUnaligned(as: Lanes.self)
             upper.add(u, times: tiles)
             #if FEATURESCATTER_TARGET_skylake_avx512
             lower.add(u + 6, times: tiles)
@@ -104,14 +112,13 @@ enum WinogradGEMM {
     }
 }
 
-/// Six rows of 16 products, the accumulators of the micro-kernel.
-private struct SixRows {
-    var row0 = SIMD16<Float>(), row1 = SIMD16<Float>(), row2 = SIMD16<Float>()
-    var row3 = SIMD16<Float>(), row4 = SIMD16<Float>(), row5 = SIMD16<Float>()
+/// Six rows of products (16 or 8 columns), the accumulators of the micro-kernel.
+private struct SixRows<Lanes: SIMD> where Lanes.Scalar == Float {
+    var row0 = Lanes(), row1 = Lanes(), row2 = Lanes(), row3 = Lanes(), row4 = Lanes(), row5 = Lanes()
 
     /// Adds `u[r] · tiles` to row `r`, fused where the build has FMA.
     @inline(__always)
-    mutating func add(_ u: UnsafePointer<Float>, times tiles: SIMD16<Float>) {
+    mutating func add(_ u: UnsafePointer<Float>, times tiles: Lanes) {
         Self.addProduct(&row0, u[0], tiles)
         Self.addProduct(&row1, u[1], tiles)
         Self.addProduct(&row2, u[2], tiles)
@@ -123,9 +130,9 @@ private struct SixRows {
     /// Writes the first `rows` rows, `rowLength` floats apart.
     @inline(__always)
     func store(into target: UnsafeMutablePointer<Float>, rowLength: Int, rows: Int) {
-        let write = { (row: Int, value: SIMD16<Float>) in
+        let write = { (row: Int, value: Lanes) in
             guard row < rows else { return }
-            UnsafeMutableRawPointer(target + row * rowLength).storeBytes(of: value, as: SIMD16<Float>.self)
+            UnsafeMutableRawPointer(target + row * rowLength).storeBytes(of: value, as: Lanes.self)
         }
         write(0, row0)
         write(1, row1)
@@ -136,9 +143,9 @@ private struct SixRows {
     }
 
     @inline(__always)
-    private static func addProduct(_ sum: inout SIMD16<Float>, _ scale: Float, _ tiles: SIMD16<Float>) {
+    private static func addProduct(_ sum: inout Lanes, _ scale: Float, _ tiles: Lanes) {
         #if FEATURESCATTER_TARGET_skylake_avx512 || FEATURESCATTER_TARGET_haswell
-        sum.addProduct(SIMD16(repeating: scale), tiles)
+        sum.addProduct(Lanes(repeating: scale), tiles)
         #else
         sum += scale * tiles
         #endif
