@@ -93,7 +93,8 @@ public enum Profiler {
         return try body()
     }
 
-    /// Runs one SGEMM call, adding its time and `2·m·n·k` flops to the GEMM totals when profiling.
+    /// Runs one matrix product (an OpenBLAS SGEMM call or a `WinogradGEMM` product), adding its
+    /// time and `2·m·n·k` flops to the GEMM totals when profiling.
     @inline(__always)
     static func measureGEMM(m: Int, n: Int, k: Int, _ body: () -> Void) {
         guard enabled else { return body() }
@@ -190,7 +191,7 @@ public struct ProfileReport: Sendable {
                            "100.0%", ""]))
         let gemmShare = 100 * gemmSeconds / max(wallSeconds * Double(workers), 1e-12)
         let rate = gemmFlops / max(gemmSeconds, 1e-12) / 1e9
-        lines.append(String(format: "SGEMM: %.2f ms/step over %d worker(s), %.1f%% of their time, %.1f GFLOP/s per worker, %.0f calls/step",
+        lines.append(String(format: "GEMM (SGEMM and Winograd products): %.2f ms/step over %d worker(s), %.1f%% of their time, %.1f GFLOP/s per worker, %.0f calls/step",
                             gemmSeconds * perStep, workers, gemmShare, rate, Double(gemmCalls) / Double(max(steps, 1))))
         return lines.joined(separator: "\n")
     }
