@@ -9,7 +9,8 @@
 enum Winograd4x4 {
     /// Whether `automatic` takes F(4×4, 3×3): a Winograd-shaped layer with at least 32 output
     /// channels whose output is at least 16×16 (from 16 input channels), or at least 8×8 with 32
-    /// to 64 channels in and out. One thread, Intel Xeon (AVX-512), the ratio to SGEMM of the same
+    /// to 64 channels in and out (from 32 channels in and any number out except on AVX-512:
+    /// ``takesWideEightByEightPlanes``). One thread, Intel Xeon (AVX-512), the ratio to SGEMM of the same
     /// shapes forward/backward, WRN-16-4 at batch 64: 64→64 at 32×32 2.64/2.58 (F(2×2, 3×3):
     /// 1.80/2.55), 128→128 at 16×16 1.86/1.79 (1.58/1.45), 256→256 at 8×8 0.89/0.98 (1.26/1.25).
     /// Forward / full backward / input-only backward in ms: WRN's 16→64 at 32×32 13.6/41.6/22.2
@@ -19,9 +20,21 @@ enum Winograd4x4 {
     static func applies(to plan: ConvolutionPlan) -> Bool {
         guard Winograd.isSupported(plan), plan.outChannels >= 32 else { return false }
         if plan.outHeight >= 16 && plan.outWidth >= 16 { return plan.inChannels >= 16 }
-        return plan.outHeight >= 8 && plan.outWidth >= 8 && (32...64).contains(plan.inChannels)
-            && plan.outChannels <= 64
+        guard plan.outHeight >= 8 && plan.outWidth >= 8 && plan.inChannels >= 32 else { return false }
+        return takesWideEightByEightPlanes || (plan.inChannels <= 64 && plan.outChannels <= 64)
     }
+
+    #if FEATURESCATTER_TARGET_skylake_avx512
+    /// Whether F(4×4, 3×3) also takes 8×8 planes with more than 64 channels: not on AVX-512, where
+    /// it was measured slower than F(2×2, 3×3) there (on OpenBLAS products, before ``WinogradGEMM``).
+    static let takesWideEightByEightPlanes = false
+    #else
+    /// Whether F(4×4, 3×3) also takes 8×8 planes with more than 64 channels. On AVX2 (AMD EPYC Zen 1,
+    /// one thread, on ``WinogradGEMM``; forward / full backward / input-only backward in ms against
+    /// F(2×2, 3×3)): 256→256 at batch 64 52.8/106.6/50.6 against 62.9/131.0/62.4, 128→128
+    /// 12.4/24.5/12.0 against 17.4/36.0/17.0.
+    static let takesWideEightByEightPlanes = true
+    #endif
 
     /// `U_ξ[o][c]`, the 36 transformed filters `G g Gᵀ`, from OIHW weights `[O, C, 3, 3]`; with
     /// `adjoint`, those of the input gradient (`g'[c][o] = rot180(g[o][c])`), as `[36, C, O]`.
