@@ -101,7 +101,8 @@ enum Winograd {
     }
 
     /// `y = conv(x, g)` of NCHW input with padding `padding`, given the transformed filters `u`
-    /// (`[16, O, C]`, packed by ``WinogradGEMM/pack(_:positions:rows:depth:)``), optionally adding `bias` and applying ReLU; `y` is `[N, O, OH, OW]`.
+    /// (`[16, O, C]`, packed by ``WinogradGEMM/pack(_:positions:rows:depth:)``), optionally
+    /// adding `bias` and applying ReLU; `y` is `[N, O, OH, OW]`.
     static func convolve(input: UnsafePointer<Float>, batch: Int, channels: Int, height: Int, width: Int,
                          padding: (height: Int, width: Int), filters u: UnsafePointer<Float>, outChannels: Int,
                          bias: UnsafePointer<Float>?, relu: Bool, output: UnsafeMutablePointer<Float>) {

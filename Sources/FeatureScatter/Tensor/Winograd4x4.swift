@@ -65,7 +65,8 @@ enum Winograd4x4 {
     }
 
     /// `y = conv(x, g)` of NCHW input with padding `padding`, given the transformed filters `u`
-    /// (`[36, O, C]`, packed by ``WinogradGEMM/pack(_:positions:rows:depth:)``), optionally adding `bias` and applying ReLU; `y` is `[N, O, OH, OW]`.
+    /// (`[36, O, C]`, packed by ``WinogradGEMM/pack(_:positions:rows:depth:)``), optionally
+    /// adding `bias` and applying ReLU; `y` is `[N, O, OH, OW]`.
     static func convolve(input: UnsafePointer<Float>, batch: Int, channels: Int, height: Int, width: Int,
                          padding: (height: Int, width: Int), filters u: UnsafePointer<Float>, outChannels: Int,
                          bias: UnsafePointer<Float>?, relu: Bool, output: UnsafeMutablePointer<Float>) {

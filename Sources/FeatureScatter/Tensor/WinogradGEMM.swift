@@ -10,8 +10,8 @@
 /// `U_ξ`, the panel's `panelRows` values of that column in a row, the last panel padded with
 /// zero rows. The micro-kernel keeps a panel's block of `panelRows × 16` products in registers
 /// (12 of the 16 AVX2 registers as 6 rows, 12 of the 32 AVX-512 registers as 12 rows; 8 columns
-/// in a last block of 8) and adds one column of the panel times one row of tiles per step, in the order of the sum
-/// (`c = 0, 1, …`), so each product is a float32 dot product in natural order.
+/// in a last block of 8) and adds one column of the panel times one row of tiles per step, in
+/// the order of the sum (`c = 0, 1, …`), so each product is a float32 dot product in natural order.
 enum WinogradGEMM {
     #if FEATURESCATTER_TARGET_skylake_avx512
     /// The rows of `U_ξ` one micro-kernel call computes.
