@@ -76,8 +76,7 @@ final class WinogradTests: XCTestCase {
             ConvolutionPlan(input: [1, c, size, size], weight: [o, c, kernel, kernel], groups: 1,
                             geometry: Conv2dGeometry(kernel: (kernel, kernel), stride: (stride, stride), padding: (1, 1)))
         }
-        let wideEightByEight: ConvolutionAlgorithm = Winograd4x4.takesWideEightByEightPlanes ? .winograd4x4 : .winograd
-        XCTAssertEqual(plan(128, 128).resolved(.automatic), wideEightByEight)
+        XCTAssertEqual(plan(128, 128).resolved(.automatic), .winograd4x4)
         XCTAssertEqual(plan(128, 128, size: 16).resolved(.automatic), .winograd4x4)
         XCTAssertEqual(plan(64, 64).resolved(.automatic), .winograd4x4)
         XCTAssertEqual(plan(32, 64, size: 4).resolved(.automatic), .winograd)
@@ -86,7 +85,7 @@ final class WinogradTests: XCTestCase {
         XCTAssertEqual(plan(16, 32).resolved(.automatic), .shiftedPlanes)
         XCTAssertEqual(plan(16, 64, size: 32).resolved(.automatic), .winograd4x4)
         XCTAssertEqual(plan(16, 16, size: 32).resolved(.automatic), .shiftedPlanes)
-        XCTAssertEqual(plan(256, 256).resolved(.automatic), wideEightByEight)
+        XCTAssertEqual(plan(256, 256).resolved(.automatic), .winograd4x4)
         XCTAssertEqual(plan(256, 256, size: 6).resolved(.automatic), .winograd)
         XCTAssertEqual(plan(64, 128, stride: 2).resolved(.automatic), .im2col)
         XCTAssertEqual(plan(64, 64, kernel: 1).resolved(.automatic), .shiftedPlanes)

@@ -8,33 +8,22 @@
 /// im2col (relative and absolute), F(2×2, 3×3) to 1e-4.
 enum Winograd4x4 {
     /// Whether `automatic` takes F(4×4, 3×3): a Winograd-shaped layer with at least 32 output
-    /// channels whose output is at least 16×16 (from 16 input channels), or at least 8×8 with 32
-    /// to 64 channels in and out (from 32 channels in and any number out except on AVX-512:
-    /// ``takesWideEightByEightPlanes``). One thread, Intel Xeon (AVX-512), the ratio to SGEMM of the same
-    /// shapes forward/backward, WRN-16-4 at batch 64: 64→64 at 32×32 2.64/2.58 (F(2×2, 3×3):
-    /// 1.80/2.55), 128→128 at 16×16 1.86/1.79 (1.58/1.45), 256→256 at 8×8 0.89/0.98 (1.26/1.25).
-    /// Forward / full backward / input-only backward in ms: WRN's 16→64 at 32×32 13.6/41.6/22.2
-    /// against shifted planes' 22.3/52.8/27.7 (F(2×2, 3×3): 15.1/62.0/29.5); at 8×8 against
-    /// F(2×2, 3×3), 64→64 2.7/6.2/3.3 against 3.1/9.6/4.6, 128→128 11.3/22.2/15.2 against
-    /// 11.4/21.6/12.6 (SmallCNN's 64→64 at 8×8, batch 128: 4.0/13.0/8.1 against 5.1/16.1/8.7).
+    /// channels whose output is at least 16×16 (from 16 input channels), or at least 8×8 (from 32
+    /// input channels). One thread, Intel Xeon (AVX-512), on OpenBLAS products, the ratio to SGEMM
+    /// of the same shapes forward/backward, WRN-16-4 at batch 64: 64→64 at 32×32 2.64/2.58
+    /// (F(2×2, 3×3): 1.80/2.55), 128→128 at 16×16 1.86/1.79 (1.58/1.45). Forward / full backward /
+    /// input-only backward in ms: WRN's 16→64 at 32×32 13.6/41.6/22.2 against shifted planes'
+    /// 22.3/52.8/27.7 (F(2×2, 3×3): 15.1/62.0/29.5); SmallCNN's 64→64 at 8×8, batch 128: 4.0/13.0/8.1
+    /// against F(2×2, 3×3)'s 5.1/16.1/8.7. The 8×8 planes of more than 64 channels, on
+    /// ``WinogradGEMM``: on AMD EPYC Zen 1 (AVX2), 256→256 at batch 64 52.8/106.6/50.6 against
+    /// 62.9/131.0/62.4, 128→128 12.4/24.5/12.0 against 17.4/36.0/17.0; on Zen 4 (AVX-512), 256→256
+    /// forward/full backward 186/196 and 179/180 GFLOP/s against 183/174 and 181/170 (the Xeon, on
+    /// OpenBLAS products, had measured F(4×4, 3×3) slower there: 84/92 against 94/85).
     static func applies(to plan: ConvolutionPlan) -> Bool {
         guard Winograd.isSupported(plan), plan.outChannels >= 32 else { return false }
         if plan.outHeight >= 16 && plan.outWidth >= 16 { return plan.inChannels >= 16 }
-        guard plan.outHeight >= 8 && plan.outWidth >= 8 && plan.inChannels >= 32 else { return false }
-        return takesWideEightByEightPlanes || (plan.inChannels <= 64 && plan.outChannels <= 64)
+        return plan.outHeight >= 8 && plan.outWidth >= 8 && plan.inChannels >= 32
     }
-
-    #if FEATURESCATTER_TARGET_skylake_avx512
-    /// Whether F(4×4, 3×3) also takes 8×8 planes with more than 64 channels: not on AVX-512, where
-    /// it was measured slower than F(2×2, 3×3) there (on OpenBLAS products, before ``WinogradGEMM``).
-    static let takesWideEightByEightPlanes = false
-    #else
-    /// Whether F(4×4, 3×3) also takes 8×8 planes with more than 64 channels. On AVX2 (AMD EPYC Zen 1,
-    /// one thread, on ``WinogradGEMM``; forward / full backward / input-only backward in ms against
-    /// F(2×2, 3×3)): 256→256 at batch 64 52.8/106.6/50.6 against 62.9/131.0/62.4, 128→128
-    /// 12.4/24.5/12.0 against 17.4/36.0/17.0.
-    static let takesWideEightByEightPlanes = true
-    #endif
 
     /// `U_ξ[o][c]`, the 36 transformed filters `G g Gᵀ`, from OIHW weights `[O, C, 3, 3]`; with
     /// `adjoint`, those of the input gradient (`g'[c][o] = rot180(g[o][c])`), as `[36, C, O]`.
