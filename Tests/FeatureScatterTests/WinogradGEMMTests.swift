@@ -62,14 +62,16 @@ final class WinogradGEMMTests: XCTestCase {
         let filters = (0..<(rows * depth)).map { Float($0 + 1) }
         let packed = WinogradGEMM.pack(filters, positions: 1, rows: rows, depth: depth)
         let panel = WinogradGEMM.panelRows
-        XCTAssertEqual(packed.count, 2 * panel * depth)
+        XCTAssertEqual(packed.count, WinogradGEMM.packedCount(rows: rows, depth: depth))
+        XCTAssertGreaterThanOrEqual(packed.count, 2 * panel * depth)
         for row in 0..<rows {
             for c in 0..<depth {
                 let offset = row / panel * panel * depth + c * panel + row % panel
                 XCTAssertEqual(packed[offset], filters[row * depth + c], "row \(row), column \(c)")
             }
         }
-        let padding = packed[(panel * depth)...].enumerated().filter { $0.offset % panel != 0 }.map(\.element)
-        XCTAssertEqual(padding, [Float](repeating: 0, count: 2 * (panel - 1)))
+        let padding = packed[(panel * depth)..<(2 * panel * depth)].enumerated().filter { $0.offset % panel != 0 }
+        XCTAssertEqual(padding.map(\.element), [Float](repeating: 0, count: 2 * (panel - 1)))
+        XCTAssertTrue(packed[(2 * panel * depth)...].allSatisfy { $0 == 0 }, "the spacing past the panels is zero")
     }
 }

@@ -428,12 +428,10 @@ private func winogradConv2d(_ input: Tensor, weight: Tensor, bias: Tensor?, plan
 private func winogradFilters(_ weight: Tensor, plan: ConvolutionPlan, adjoint: Bool, tiles4x4: Bool,
                              cache: WinogradFilterCache?) -> [Float] {
     let transform = {
-        let filters = weight.scalars.withUnsafeBufferPointer {
+        weight.scalars.withUnsafeBufferPointer {
             let transform = tiles4x4 ? Winograd4x4.transformedWeights : Winograd.transformedWeights
             return transform($0.baseAddress!, plan.outChannels, plan.inChannels, adjoint)
         }
-        let (rows, depth) = adjoint ? (plan.inChannels, plan.outChannels) : (plan.outChannels, plan.inChannels)
-        return WinogradGEMM.pack(filters, positions: tiles4x4 ? 36 : 16, rows: rows, depth: depth)
     }
     return cache?.filters(of: weight.scalars, adjoint: adjoint, tiles4x4: tiles4x4, transform: transform)
         ?? transform()

@@ -66,42 +66,39 @@ enum Winograd {
 
     /// `U_ξ[o][c]`, the 16 transformed filters `G g Gᵀ`, from OIHW weights `[O, C, 3, 3]`.
     /// With `adjoint`, the filters of the input gradient: `g'[c][o] = rot180(g[o][c])`, so `U` is
-    /// `[16, C, O]`.
+    /// `[16, C, O]`. Each `U_ξ` is packed for ``WinogradGEMM``, written there directly.
     static func transformedWeights(_ weight: UnsafePointer<Float>, outChannels: Int, inChannels: Int,
                                    adjoint: Bool) -> [Float] {
         let (rows, cols) = adjoint ? (inChannels, outChannels) : (outChannels, inChannels)
-        var u = [Float](repeating: 0, count: 16 * rows * cols)
+        let perPosition = WinogradGEMM.packedCount(rows: rows, depth: cols)
+        var u = [Float](repeating: 0, count: 16 * perPosition)
         u.withUnsafeMutableBufferPointer { u in
-            // In the order of `U`'s rows, so its planes are written in sequence, not across them.
-            for row in 0..<rows {
-                for col in 0..<cols {
-                    let (o, c) = adjoint ? (col, row) : (row, col)
-                    let g = weight + (o * inChannels + c) * 9
-                    let tap = { (index: Int) in adjoint ? g[8 - index] : g[index] }
-                    let target = u.baseAddress! + row * cols + col
-                    // Z = G g (rows of g combined), then U = Z Gᵀ (each row of Z transformed).
-                    let columns = (filterTransform(tap(0), tap(3), tap(6)), filterTransform(tap(1), tap(4), tap(7)),
-                                   filterTransform(tap(2), tap(5), tap(8)))
-                    let plane = rows * cols
-                    func emit(_ k: Int, _ a: Float, _ b: Float, _ c: Float) {
-                        let t = filterTransform(a, b, c)
-                        target[(4 * k) * plane] = t.0
-                        target[(4 * k + 1) * plane] = t.1
-                        target[(4 * k + 2) * plane] = t.2
-                        target[(4 * k + 3) * plane] = t.3
-                    }
-                    emit(0, columns.0.0, columns.1.0, columns.2.0)
-                    emit(1, columns.0.1, columns.1.1, columns.2.1)
-                    emit(2, columns.0.2, columns.1.2, columns.2.2)
-                    emit(3, columns.0.3, columns.1.3, columns.2.3)
+            WinogradGEMM.forEachPackedEntry(rows: rows, depth: cols) { row, col, offset in
+                let (o, c) = adjoint ? (col, row) : (row, col)
+                let g = weight + (o * inChannels + c) * 9
+                let tap = { (index: Int) in adjoint ? g[8 - index] : g[index] }
+                let target = u.baseAddress! + offset
+                // Z = G g (rows of g combined), then U = Z Gᵀ (each row of Z transformed).
+                let columns = (filterTransform(tap(0), tap(3), tap(6)), filterTransform(tap(1), tap(4), tap(7)),
+                               filterTransform(tap(2), tap(5), tap(8)))
+                func emit(_ k: Int, _ a: Float, _ b: Float, _ c: Float) {
+                    let t = filterTransform(a, b, c)
+                    target[(4 * k) * perPosition] = t.0
+                    target[(4 * k + 1) * perPosition] = t.1
+                    target[(4 * k + 2) * perPosition] = t.2
+                    target[(4 * k + 3) * perPosition] = t.3
                 }
+                emit(0, columns.0.0, columns.1.0, columns.2.0)
+                emit(1, columns.0.1, columns.1.1, columns.2.1)
+                emit(2, columns.0.2, columns.1.2, columns.2.2)
+                emit(3, columns.0.3, columns.1.3, columns.2.3)
             }
         }
         return u
     }
 
     /// `y = conv(x, g)` of NCHW input with padding `padding`, given the transformed filters `u`
-    /// (`[16, O, C]`, packed by ``WinogradGEMM/pack(_:positions:rows:depth:)``), optionally
+    /// (`[16, O, C]`, packed, from ``transformedWeights(_:outChannels:inChannels:adjoint:)``), optionally
     /// adding `bias` and applying ReLU; `y` is `[N, O, OH, OW]`.
     static func convolve(input: UnsafePointer<Float>, batch: Int, channels: Int, height: Int, width: Int,
                          padding: (height: Int, width: Int), filters u: UnsafePointer<Float>, outChannels: Int,
@@ -137,7 +134,9 @@ enum Winograd {
                                outChannels: Int) -> [Float] {
         let layout = TileLayout(channels: channels, height: height, width: width, padding: padding,
                                 outChannels: outChannels)
-        let products = 16 * outChannels * channels
+        // Positions spaced by `matrixStride`, as in F(4×4, 3×3)'s weight gradient.
+        let plane = matrixStride(outChannels * channels)
+        let products = 16 * plane
         let workers = Parallelism.workerCount
         var sums = [Float](repeating: 0, count: workers * products)
         sums.withUnsafeMutableBufferPointer { sums in
@@ -157,7 +156,7 @@ enum Winograd {
                     sgemm(transposeA: false, transposeB: true, m: outChannels, n: channels, k: inputs.tiles,
                           a: gradients.base + xi * gradients.stride, lda: gradients.columns,
                           b: inputs.base + xi * inputs.stride, ldb: inputs.columns,
-                          beta: 1, c: total + xi * outChannels * channels, ldc: channels)
+                          beta: 1, c: total + xi * plane, ldc: channels)
                 }
             }
         }
@@ -166,17 +165,17 @@ enum Winograd {
         var filters = [Float](repeating: 0, count: outChannels * channels * 9)
         for worker in 0..<workers {
             let part = filtersFromProducts(Array(sums[(worker * products)..<((worker + 1) * products)]),
-                                           outChannels: outChannels, inChannels: channels)
+                                           plane: plane, outChannels: outChannels, inChannels: channels)
             for i in filters.indices { filters[i] += part[i] }
         }
         return filters
     }
 
-    /// `Gᵀ M G` (4×4 → 3×3) of each `M[ξ][o][c]` in `products` (`[16, O, C]`, possibly followed
-    /// by more): OIHW filters `[O, C, 3, 3]`.
-    private static func filtersFromProducts(_ products: [Float], outChannels: Int, inChannels: Int) -> [Float] {
+    /// `Gᵀ M G` (4×4 → 3×3) of each `M[ξ][o][c]` in `products` (16 matrices `[O, C]`, `plane`
+    /// floats apart): OIHW filters `[O, C, 3, 3]`.
+    private static func filtersFromProducts(_ products: [Float], plane: Int, outChannels: Int,
+                                            inChannels: Int) -> [Float] {
         var filters = [Float](repeating: 0, count: outChannels * inChannels * 9)
-        let plane = outChannels * inChannels
         for o in 0..<outChannels {
             for c in 0..<inChannels {
                 let m = { (xi: Int) in products[xi * plane + o * inChannels + c] }

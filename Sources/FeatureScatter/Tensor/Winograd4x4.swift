@@ -27,26 +27,24 @@ enum Winograd4x4 {
 
     /// `U_ξ[o][c]`, the 36 transformed filters `G g Gᵀ`, from OIHW weights `[O, C, 3, 3]`; with
     /// `adjoint`, those of the input gradient (`g'[c][o] = rot180(g[o][c])`), as `[36, C, O]`.
+    /// Each `U_ξ` is packed for ``WinogradGEMM``, written there directly.
     static func transformedWeights(_ weight: UnsafePointer<Float>, outChannels: Int, inChannels: Int,
                                    adjoint: Bool) -> [Float] {
         let (rows, cols) = adjoint ? (inChannels, outChannels) : (outChannels, inChannels)
-        let plane = rows * cols
-        var u = [Float](repeating: 0, count: 36 * plane)
+        let perPosition = WinogradGEMM.packedCount(rows: rows, depth: cols)
+        var u = [Float](repeating: 0, count: 36 * perPosition)
         u.withUnsafeMutableBufferPointer { u in
-            // In the order of `U`'s rows, so its planes are written in sequence, not across them.
-            for row in 0..<rows {
-                for col in 0..<cols {
-                    let (o, c) = adjoint ? (col, row) : (row, col)
-                    let g = weight + (o * inChannels + c) * 9
-                    let tap = { (index: Int) in adjoint ? g[8 - index] : g[index] }
-                    let target = u.baseAddress! + row * cols + col
-                    // The columns of Z = G g, then those of U = Z Gᵀ, six rows in the lanes.
-                    let z = { (j: Int) in tap(j) * gColumns.0 + tap(3 + j) * gColumns.1 + tap(6 + j) * gColumns.2 }
-                    let (z0, z1, z2) = (z(0), z(1), z(2))
-                    for l in 0..<6 {
-                        let column = z0 * gColumns.0[l] + z1 * gColumns.1[l] + z2 * gColumns.2[l]
-                        for k in 0..<6 { target[(6 * k + l) * plane] = column[k] }
-                    }
+            WinogradGEMM.forEachPackedEntry(rows: rows, depth: cols) { row, col, offset in
+                let (o, c) = adjoint ? (col, row) : (row, col)
+                let g = weight + (o * inChannels + c) * 9
+                let tap = { (index: Int) in adjoint ? g[8 - index] : g[index] }
+                let target = u.baseAddress! + offset
+                // The columns of Z = G g, then those of U = Z Gᵀ, six rows in the lanes.
+                let z = { (j: Int) in tap(j) * gColumns.0 + tap(3 + j) * gColumns.1 + tap(6 + j) * gColumns.2 }
+                let (z0, z1, z2) = (z(0), z(1), z(2))
+                for l in 0..<6 {
+                    let column = z0 * gColumns.0[l] + z1 * gColumns.1[l] + z2 * gColumns.2[l]
+                    for k in 0..<6 { target[(6 * k + l) * perPosition] = column[k] }
                 }
             }
         }
@@ -54,7 +52,7 @@ enum Winograd4x4 {
     }
 
     /// `y = conv(x, g)` of NCHW input with padding `padding`, given the transformed filters `u`
-    /// (`[36, O, C]`, packed by ``WinogradGEMM/pack(_:positions:rows:depth:)``), optionally
+    /// (`[36, O, C]`, packed, from ``transformedWeights(_:outChannels:inChannels:adjoint:)``), optionally
     /// adding `bias` and applying ReLU; `y` is `[N, O, OH, OW]`.
     static func convolve(input: UnsafePointer<Float>, batch: Int, channels: Int, height: Int, width: Int,
                          padding: (height: Int, width: Int), filters u: UnsafePointer<Float>, outChannels: Int,
@@ -84,7 +82,10 @@ enum Winograd4x4 {
                                outChannels: Int) -> [Float] {
         let layout = Tiles4x4(channels: channels, height: height, width: width, padding: padding,
                               outChannels: outChannels)
-        let products = 36 * outChannels * channels
+        // Positions spaced by `matrixStride`: the filter transform below reads all 36 of an (o, c) at
+        // once, and `O · C` floats apart (a power of two) they would share one set of the L1 cache.
+        let plane = Winograd.matrixStride(outChannels * channels)
+        let products = 36 * plane
         let workers = Parallelism.workerCount
         var sums = [Float](repeating: 0, count: workers * products)
         sums.withUnsafeMutableBufferPointer { sums in
@@ -102,7 +103,7 @@ enum Winograd4x4 {
                     sgemm(transposeA: false, transposeB: true, m: outChannels, n: channels, k: tiles.count,
                           a: gradients.base + xi * gradients.stride, lda: gradients.columns,
                           b: inputs.base + xi * inputs.stride, ldb: inputs.columns, beta: 1,
-                          c: total + xi * outChannels * channels, ldc: channels)
+                          c: total + xi * plane, ldc: channels)
                 }
             }
         }
@@ -110,16 +111,15 @@ enum Winograd4x4 {
         var filters = [Float](repeating: 0, count: outChannels * channels * 9)
         for worker in 0..<workers {
             let part = sums[(worker * products)..<((worker + 1) * products)]
-            filtersFromProducts(part, outChannels: outChannels, inChannels: channels, adding: &filters)
+            filtersFromProducts(part, plane: plane, outChannels: outChannels, inChannels: channels, adding: &filters)
         }
         return filters
     }
 
-    /// Adds `Gᵀ M G` (6×6 → 3×3) of each `M[ξ][o][c]` in `products` (`[36, O, C]`) to the OIHW
-    /// filters `filters`.
-    private static func filtersFromProducts(_ products: ArraySlice<Float>, outChannels: Int, inChannels: Int,
-                                            adding filters: inout [Float]) {
-        let plane = outChannels * inChannels
+    /// Adds `Gᵀ M G` (6×6 → 3×3) of each `M[ξ][o][c]` in `products` (36 matrices `[O, C]`, `plane`
+    /// floats apart) to the OIHW filters `filters`.
+    private static func filtersFromProducts(_ products: ArraySlice<Float>, plane: Int, outChannels: Int,
+                                            inChannels: Int, adding filters: inout [Float]) {
         products.withUnsafeBufferPointer { products in
             for o in 0..<outChannels {
                 for c in 0..<inChannels {
