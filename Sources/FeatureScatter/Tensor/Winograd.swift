@@ -73,25 +73,28 @@ enum Winograd {
         let perPosition = WinogradGEMM.packedCount(rows: rows, depth: cols)
         var u = [Float](repeating: 0, count: 16 * perPosition)
         u.withUnsafeMutableBufferPointer { u in
-            WinogradGEMM.forEachPackedEntry(rows: rows, depth: cols) { row, col, offset in
-                let (o, c) = adjoint ? (col, row) : (row, col)
-                let g = weight + (o * inChannels + c) * 9
-                let tap = { (index: Int) in adjoint ? g[8 - index] : g[index] }
-                let target = u.baseAddress! + offset
-                // Z = G g (rows of g combined), then U = Z Gᵀ (each row of Z transformed).
-                let columns = (filterTransform(tap(0), tap(3), tap(6)), filterTransform(tap(1), tap(4), tap(7)),
-                               filterTransform(tap(2), tap(5), tap(8)))
-                func emit(_ k: Int, _ a: Float, _ b: Float, _ c: Float) {
-                    let t = filterTransform(a, b, c)
-                    target[(4 * k) * perPosition] = t.0
-                    target[(4 * k + 1) * perPosition] = t.1
-                    target[(4 * k + 2) * perPosition] = t.2
-                    target[(4 * k + 3) * perPosition] = t.3
+            let base = u.baseAddress!
+            Parallelism.forEachRange(WinogradGEMM.panelCount(rows: rows)) { panels, _ in
+                WinogradGEMM.forEachPackedEntry(rows: rows, depth: cols, panels: panels) { row, col, offset in
+                    let (o, c) = adjoint ? (col, row) : (row, col)
+                    let g = weight + (o * inChannels + c) * 9
+                    let tap = { (index: Int) in adjoint ? g[8 - index] : g[index] }
+                    let target = base + offset
+                    // Z = G g (rows of g combined), then U = Z Gᵀ (each row of Z transformed).
+                    let columns = (filterTransform(tap(0), tap(3), tap(6)), filterTransform(tap(1), tap(4), tap(7)),
+                                   filterTransform(tap(2), tap(5), tap(8)))
+                    func emit(_ k: Int, _ a: Float, _ b: Float, _ c: Float) {
+                        let t = filterTransform(a, b, c)
+                        target[(4 * k) * perPosition] = t.0
+                        target[(4 * k + 1) * perPosition] = t.1
+                        target[(4 * k + 2) * perPosition] = t.2
+                        target[(4 * k + 3) * perPosition] = t.3
+                    }
+                    emit(0, columns.0.0, columns.1.0, columns.2.0)
+                    emit(1, columns.0.1, columns.1.1, columns.2.1)
+                    emit(2, columns.0.2, columns.1.2, columns.2.2)
+                    emit(3, columns.0.3, columns.1.3, columns.2.3)
                 }
-                emit(0, columns.0.0, columns.1.0, columns.2.0)
-                emit(1, columns.0.1, columns.1.1, columns.2.1)
-                emit(2, columns.0.2, columns.1.2, columns.2.2)
-                emit(3, columns.0.3, columns.1.3, columns.2.3)
             }
         }
         return u
@@ -161,22 +164,28 @@ enum Winograd {
             }
         }
         // Each worker's filters, added in worker order: a data-parallel rank of one worker then
-        // contributes exactly what the same images contribute here.
+        // contributes exactly what the same images contribute here. The output channels are
+        // shared among the workers.
         var filters = [Float](repeating: 0, count: outChannels * channels * 9)
-        for worker in 0..<workers {
-            let part = filtersFromProducts(Array(sums[(worker * products)..<((worker + 1) * products)]),
-                                           plane: plane, outChannels: outChannels, inChannels: channels)
-            for i in filters.indices { filters[i] += part[i] }
+        filters.withUnsafeMutableBufferPointer { filters in
+            sums.withUnsafeBufferPointer { sums in
+                let (target, source) = (filters.baseAddress!, sums.baseAddress!)
+                Parallelism.forEachRange(outChannels) { rows, _ in
+                    for worker in 0..<workers {
+                        addFilters(fromProducts: source + worker * products, plane: plane, outChannels: rows,
+                                   inChannels: channels, to: target)
+                    }
+                }
+            }
         }
         return filters
     }
 
-    /// `Gᵀ M G` (4×4 → 3×3) of each `M[ξ][o][c]` in `products` (16 matrices `[O, C]`, `plane`
-    /// floats apart): OIHW filters `[O, C, 3, 3]`.
-    private static func filtersFromProducts(_ products: [Float], plane: Int, outChannels: Int,
-                                            inChannels: Int) -> [Float] {
-        var filters = [Float](repeating: 0, count: outChannels * inChannels * 9)
-        for o in 0..<outChannels {
+    /// Adds `Gᵀ M G` (4×4 → 3×3) of each `M[ξ][o][c]` in `products` (16 matrices `[O, C]`, `plane`
+    /// floats apart), for the output channels `outChannels`, to the OIHW filters `filters`.
+    private static func addFilters(fromProducts products: UnsafePointer<Float>, plane: Int, outChannels: Range<Int>,
+                                   inChannels: Int, to filters: UnsafeMutablePointer<Float>) {
+        for o in outChannels {
             for c in 0..<inChannels {
                 let m = { (xi: Int) in products[xi * plane + o * inChannels + c] }
                 // Z = Gᵀ M combines the rows of M; each row of Z then gives a row of Z G.
@@ -184,16 +193,15 @@ enum Winograd {
                                gradientFilterTransform(m(1), m(5), m(9), m(13)),
                                gradientFilterTransform(m(2), m(6), m(10), m(14)),
                                gradientFilterTransform(m(3), m(7), m(11), m(15)))
-                let target = (o * inChannels + c) * 9
+                let target = filters + (o * inChannels + c) * 9
                 let rows = (gradientFilterTransform(columns.0.0, columns.1.0, columns.2.0, columns.3.0),
                             gradientFilterTransform(columns.0.1, columns.1.1, columns.2.1, columns.3.1),
                             gradientFilterTransform(columns.0.2, columns.1.2, columns.2.2, columns.3.2))
-                filters[target] = rows.0.0; filters[target + 1] = rows.0.1; filters[target + 2] = rows.0.2
-                filters[target + 3] = rows.1.0; filters[target + 4] = rows.1.1; filters[target + 5] = rows.1.2
-                filters[target + 6] = rows.2.0; filters[target + 7] = rows.2.1; filters[target + 8] = rows.2.2
+                target[0] += rows.0.0; target[1] += rows.0.1; target[2] += rows.0.2
+                target[3] += rows.1.0; target[4] += rows.1.1; target[5] += rows.1.2
+                target[6] += rows.2.0; target[7] += rows.2.1; target[8] += rows.2.2
             }
         }
-        return filters
     }
 
     /// `(a + b/2 + c/2, b/2 − c/2, b/2 + c/2 + d)`: one column or row of `Gᵀ M G`.

@@ -34,17 +34,20 @@ enum Winograd4x4 {
         let perPosition = WinogradGEMM.packedCount(rows: rows, depth: cols)
         var u = [Float](repeating: 0, count: 36 * perPosition)
         u.withUnsafeMutableBufferPointer { u in
-            WinogradGEMM.forEachPackedEntry(rows: rows, depth: cols) { row, col, offset in
-                let (o, c) = adjoint ? (col, row) : (row, col)
-                let g = weight + (o * inChannels + c) * 9
-                let tap = { (index: Int) in adjoint ? g[8 - index] : g[index] }
-                let target = u.baseAddress! + offset
-                // The columns of Z = G g, then those of U = Z Gᵀ, six rows in the lanes.
-                let z = { (j: Int) in tap(j) * gColumns.0 + tap(3 + j) * gColumns.1 + tap(6 + j) * gColumns.2 }
-                let (z0, z1, z2) = (z(0), z(1), z(2))
-                for l in 0..<6 {
-                    let column = z0 * gColumns.0[l] + z1 * gColumns.1[l] + z2 * gColumns.2[l]
-                    for k in 0..<6 { target[(6 * k + l) * perPosition] = column[k] }
+            let base = u.baseAddress!
+            Parallelism.forEachRange(WinogradGEMM.panelCount(rows: rows)) { panels, _ in
+                WinogradGEMM.forEachPackedEntry(rows: rows, depth: cols, panels: panels) { row, col, offset in
+                    let (o, c) = adjoint ? (col, row) : (row, col)
+                    let g = weight + (o * inChannels + c) * 9
+                    let tap = { (index: Int) in adjoint ? g[8 - index] : g[index] }
+                    let target = base + offset
+                    // The columns of Z = G g, then those of U = Z Gᵀ, six rows in the lanes.
+                    let z = { (j: Int) in tap(j) * gColumns.0 + tap(3 + j) * gColumns.1 + tap(6 + j) * gColumns.2 }
+                    let (z0, z1, z2) = (z(0), z(1), z(2))
+                    for l in 0..<6 {
+                        let column = z0 * gColumns.0[l] + z1 * gColumns.1[l] + z2 * gColumns.2[l]
+                        for k in 0..<6 { target[(6 * k + l) * perPosition] = column[k] }
+                    }
                 }
             }
         }
@@ -107,42 +110,48 @@ enum Winograd4x4 {
                 }
             }
         }
-        // Each worker's filters, added in worker order (as Winograd F(2×2, 3×3) does).
+        // Each worker's filters, added in worker order (as Winograd F(2×2, 3×3) does), the output
+        // channels shared among the workers.
         var filters = [Float](repeating: 0, count: outChannels * channels * 9)
-        for worker in 0..<workers {
-            let part = sums[(worker * products)..<((worker + 1) * products)]
-            filtersFromProducts(part, plane: plane, outChannels: outChannels, inChannels: channels, adding: &filters)
+        filters.withUnsafeMutableBufferPointer { filters in
+            sums.withUnsafeBufferPointer { sums in
+                let (target, source) = (filters.baseAddress!, sums.baseAddress!)
+                Parallelism.forEachRange(outChannels) { rows, _ in
+                    for worker in 0..<workers {
+                        addFilters(fromProducts: source + worker * products, plane: plane, outChannels: rows,
+                                   inChannels: channels, to: target)
+                    }
+                }
+            }
         }
         return filters
     }
 
     /// Adds `Gᵀ M G` (6×6 → 3×3) of each `M[ξ][o][c]` in `products` (36 matrices `[O, C]`, `plane`
-    /// floats apart) to the OIHW filters `filters`.
-    private static func filtersFromProducts(_ products: ArraySlice<Float>, plane: Int, outChannels: Int,
-                                            inChannels: Int, adding filters: inout [Float]) {
-        products.withUnsafeBufferPointer { products in
-            for o in 0..<outChannels {
-                for c in 0..<inChannels {
-                    let m = products.baseAddress! + o * inChannels + c
-                    // The columns of W = M G, six rows in the lanes; then Gᵀ W, one dot product each.
-                    var w = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
-                    for l in 0..<6 {
-                        var column = SIMD8<Float>()
-                        for k in 0..<6 { column[k] = m[(6 * k + l) * plane] }
-                        w.0 += column * gColumns.0[l]
-                        w.1 += column * gColumns.1[l]
-                        w.2 += column * gColumns.2[l]
-                    }
-                    let target = (o * inChannels + c) * 9
-                    func addRow(_ r: Int, _ gColumn: SIMD8<Float>) {
-                        filters[target + 3 * r] += (gColumn * w.0).sum()
-                        filters[target + 3 * r + 1] += (gColumn * w.1).sum()
-                        filters[target + 3 * r + 2] += (gColumn * w.2).sum()
-                    }
-                    addRow(0, gColumns.0)
-                    addRow(1, gColumns.1)
-                    addRow(2, gColumns.2)
+    /// floats apart), for the output channels `outChannels`, to the OIHW filters `filters`.
+    private static func addFilters(fromProducts products: UnsafePointer<Float>, plane: Int, outChannels: Range<Int>,
+                                   inChannels: Int, to filters: UnsafeMutablePointer<Float>) {
+        for o in outChannels {
+            for c in 0..<inChannels {
+                let m = products + o * inChannels + c
+                // The columns of W = M G, six rows in the lanes; then Gᵀ W, one dot product each.
+                var w = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
+                for l in 0..<6 {
+                    var column = SIMD8<Float>()
+                    for k in 0..<6 { column[k] = m[(6 * k + l) * plane] }
+                    w.0 += column * gColumns.0[l]
+                    w.1 += column * gColumns.1[l]
+                    w.2 += column * gColumns.2[l]
                 }
+                let target = filters + (o * inChannels + c) * 9
+                func addRow(_ r: Int, _ gColumn: SIMD8<Float>) {
+                    target[3 * r] += (gColumn * w.0).sum()
+                    target[3 * r + 1] += (gColumn * w.1).sum()
+                    target[3 * r + 2] += (gColumn * w.2).sum()
+                }
+                addRow(0, gColumns.0)
+                addRow(1, gColumns.1)
+                addRow(2, gColumns.2)
             }
         }
     }

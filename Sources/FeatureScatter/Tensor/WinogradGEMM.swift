@@ -38,7 +38,7 @@ enum WinogradGEMM {
     /// at once: packed back to back, their 36 streams of stores all fell in one set of the L1
     /// cache (the transforms took 3% of a WRN-16-4 feature-scattering step on Zen 4).
     static func packedCount(rows: Int, depth: Int) -> Int {
-        Winograd.matrixStride(panels(rows) * panelRows * depth)
+        Winograd.matrixStride(panelCount(rows: rows) * panelRows * depth)
     }
 
     /// `positions` matrices `U_ξ` (`[positions, rows, depth]`, row-major) packed into panels.
@@ -49,9 +49,10 @@ enum WinogradGEMM {
         packed.withUnsafeMutableBufferPointer { packed in
             filters.withUnsafeBufferPointer { filters in
                 for xi in 0..<positions {
-                    let (source, target) = (filters.baseAddress! + xi * rows * depth, packed.baseAddress! + xi * perPosition)
-                    forEachPackedEntry(rows: rows, depth: depth) { row, column, offset in
-                        target[offset] = source[row * depth + column]
+                    let source = filters.baseAddress! + xi * rows * depth
+                    let target = packed.baseAddress! + xi * perPosition
+                    forEachPackedEntry(rows: rows, depth: depth, panels: 0..<panelCount(rows: rows)) { row, column, at in
+                        target[at] = source[row * depth + column]
                     }
                 }
             }
@@ -59,13 +60,15 @@ enum WinogradGEMM {
         return packed
     }
 
-    /// Calls `body` with each entry `(row, column)` of a `[rows, depth]` matrix and its offset in
-    /// that matrix's packed panels, in the order of those offsets, so that a caller filling
-    /// several positions' filters at once (the filter transforms) writes each of them in sequence.
-    /// The zero rows past the last one are not visited.
+    /// Calls `body` with each entry `(row, column)` of the given panels of a `[rows, depth]`
+    /// matrix and its offset in that matrix's packed panels, in the order of those offsets, so
+    /// that a caller filling several positions' filters at once (the filter transforms) writes
+    /// each of them in sequence. The zero rows past the last one are not visited.
     @inline(__always)
-    static func forEachPackedEntry(rows: Int, depth: Int, _ body: (_ row: Int, _ column: Int, _ offset: Int) -> Void) {
-        for first in stride(from: 0, to: rows, by: panelRows) {
+    static func forEachPackedEntry(rows: Int, depth: Int, panels: Range<Int>,
+                                   _ body: (_ row: Int, _ column: Int, _ offset: Int) -> Void) {
+        for index in panels {
+            let first = index * panelRows
             let panel = first * depth
             for column in 0..<depth {
                 for row in first..<min(first + panelRows, rows) {
@@ -82,7 +85,7 @@ enum WinogradGEMM {
                          _ v: UnsafePointer<Float>, rowLength: Int, into product: UnsafeMutablePointer<Float>) {
         precondition(rowLength % blockColumns == 0, "WinogradGEMM.multiply: rows of \(rowLength) floats")
         Profiler.measureGEMM(m: rows, n: rowLength, k: depth) {
-            for panel in 0..<panels(rows) {
+            for panel in 0..<panelCount(rows: rows) {
                 let first = panel * panelRows
                 let (panelFilters, panelProduct) = (u + first * depth, product + first * rowLength)
                 let panelRowCount = min(panelRows, rows - first)
@@ -100,7 +103,8 @@ enum WinogradGEMM {
         }
     }
 
-    private static func panels(_ rows: Int) -> Int {
+    /// The panels of `rows` rows.
+    static func panelCount(rows: Int) -> Int {
         (rows + panelRows - 1) / panelRows
     }
 
