@@ -163,17 +163,26 @@ enum Winograd {
                 }
             }
         }
-        // Each worker's filters, added in worker order: a data-parallel rank of one worker then
-        // contributes exactly what the same images contribute here. The output channels are
-        // shared among the workers.
-        var filters = [Float](repeating: 0, count: outChannels * channels * 9)
+        return filtersFromWorkerSums(sums, perWorker: products, outChannels: outChannels, inChannels: channels) {
+            addFilters(fromProducts: $0, plane: plane, outChannels: $1, inChannels: channels, to: $2)
+        }
+    }
+
+    /// OIHW filters `[O, C, 3, 3]` from each worker's block of `perWorker` floats of products in
+    /// `sums`: `add(products, outChannels, filters)` adds the filters of one block's output
+    /// channels `outChannels`. The blocks are added in worker order, so a data-parallel rank of
+    /// one worker contributes exactly what the same images contribute here; the output channels
+    /// are shared among the workers.
+    static func filtersFromWorkerSums(_ sums: [Float], perWorker: Int, outChannels: Int, inChannels: Int,
+                                      add: (UnsafePointer<Float>, Range<Int>, UnsafeMutablePointer<Float>) -> Void)
+        -> [Float] {
+        var filters = [Float](repeating: 0, count: outChannels * inChannels * 9)
         filters.withUnsafeMutableBufferPointer { filters in
             sums.withUnsafeBufferPointer { sums in
                 let (target, source) = (filters.baseAddress!, sums.baseAddress!)
                 Parallelism.forEachRange(outChannels) { rows, _ in
-                    for worker in 0..<workers {
-                        addFilters(fromProducts: source + worker * products, plane: plane, outChannels: rows,
-                                   inChannels: channels, to: target)
+                    for worker in 0..<sums.count / perWorker {
+                        add(source + worker * perWorker, rows, target)
                     }
                 }
             }

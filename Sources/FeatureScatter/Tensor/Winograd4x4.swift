@@ -110,21 +110,10 @@ enum Winograd4x4 {
                 }
             }
         }
-        // Each worker's filters, added in worker order (as Winograd F(2×2, 3×3) does), the output
-        // channels shared among the workers.
-        var filters = [Float](repeating: 0, count: outChannels * channels * 9)
-        filters.withUnsafeMutableBufferPointer { filters in
-            sums.withUnsafeBufferPointer { sums in
-                let (target, source) = (filters.baseAddress!, sums.baseAddress!)
-                Parallelism.forEachRange(outChannels) { rows, _ in
-                    for worker in 0..<workers {
-                        addFilters(fromProducts: source + worker * products, plane: plane, outChannels: rows,
-                                   inChannels: channels, to: target)
-                    }
-                }
-            }
+        return Winograd.filtersFromWorkerSums(sums, perWorker: products, outChannels: outChannels,
+                                              inChannels: channels) {
+            addFilters(fromProducts: $0, plane: plane, outChannels: $1, inChannels: channels, to: $2)
         }
-        return filters
     }
 
     /// Adds `Gᵀ M G` (6×6 → 3×3) of each `M[ξ][o][c]` in `products` (36 matrices `[O, C]`, `plane`
