@@ -19,7 +19,7 @@ final class WinogradGEMMTests: XCTestCase {
             XCTAssertGreaterThanOrEqual(rowLength, shape.tiles)
             let filters = randomTensor([positions, shape.rows, shape.depth], seed: UInt64(10 * index + 1)).scalars
             let tiles = randomTensor([positions, shape.depth, rowLength], seed: UInt64(10 * index + 2)).scalars
-            let packed = WinogradGEMM.pack(filters, positions: positions, rows: shape.rows, depth: shape.depth)
+            let packed = pack(filters, positions: positions, rows: shape.rows, depth: shape.depth)
             let perPosition = WinogradGEMM.packedCount(rows: shape.rows, depth: shape.depth)
             XCTAssertEqual(packed.count, positions * perPosition)
             let sentinel: Float = 12345
@@ -60,7 +60,7 @@ final class WinogradGEMMTests: XCTestCase {
     func testPackedFiltersHoldEachPanelColumnByColumnAndZeroRowsPastTheLast() {
         let (rows, depth) = (WinogradGEMM.panelRows + 1, 2)
         let filters = (0..<(rows * depth)).map { Float($0 + 1) }
-        let packed = WinogradGEMM.pack(filters, positions: 1, rows: rows, depth: depth)
+        let packed = pack(filters, positions: 1, rows: rows, depth: depth)
         let panel = WinogradGEMM.panelRows
         XCTAssertEqual(packed.count, WinogradGEMM.packedCount(rows: rows, depth: depth))
         XCTAssertGreaterThanOrEqual(packed.count, 2 * panel * depth)
@@ -73,5 +73,18 @@ final class WinogradGEMMTests: XCTestCase {
         let padding = packed[(panel * depth)..<(2 * panel * depth)].enumerated().filter { $0.offset % panel != 0 }
         XCTAssertEqual(padding.map(\.element), [Float](repeating: 0, count: 2 * (panel - 1)))
         XCTAssertTrue(packed[(2 * panel * depth)...].allSatisfy { $0 == 0 }, "the spacing past the panels is zero")
+    }
+
+    /// `positions` row-major matrices `[rows, depth]` packed as the filter transforms pack theirs.
+    private func pack(_ filters: [Float], positions: Int, rows: Int, depth: Int) -> [Float] {
+        let perPosition = WinogradGEMM.packedCount(rows: rows, depth: depth)
+        var packed = [Float](repeating: 0, count: positions * perPosition)
+        for xi in 0..<positions {
+            WinogradGEMM.forEachPackedEntry(rows: rows, depth: depth,
+                                            panels: 0..<WinogradGEMM.panelCount(rows: rows)) { row, column, at in
+                packed[xi * perPosition + at] = filters[(xi * rows + row) * depth + column]
+            }
+        }
+        return packed
     }
 }

@@ -41,25 +41,6 @@ enum WinogradGEMM {
         Winograd.matrixStride(panelCount(rows: rows) * panelRows * depth)
     }
 
-    /// `positions` matrices `U_ξ` (`[positions, rows, depth]`, row-major) packed into panels.
-    static func pack(_ filters: [Float], positions: Int, rows: Int, depth: Int) -> [Float] {
-        precondition(filters.count == positions * rows * depth, "WinogradGEMM.pack: \(filters.count) floats")
-        let perPosition = packedCount(rows: rows, depth: depth)
-        var packed = [Float](repeating: 0, count: positions * perPosition)
-        packed.withUnsafeMutableBufferPointer { packed in
-            filters.withUnsafeBufferPointer { filters in
-                for xi in 0..<positions {
-                    let source = filters.baseAddress! + xi * rows * depth
-                    let target = packed.baseAddress! + xi * perPosition
-                    forEachPackedEntry(rows: rows, depth: depth, panels: 0..<panelCount(rows: rows)) { row, column, at in
-                        target[at] = source[row * depth + column]
-                    }
-                }
-            }
-        }
-        return packed
-    }
-
     /// Calls `body` with each entry `(row, column)` of the given panels of a `[rows, depth]`
     /// matrix and its offset in that matrix's packed panels, in the order of those offsets, so
     /// that a caller filling several positions' filters at once (the filter transforms) writes
@@ -78,7 +59,7 @@ enum WinogradGEMM {
         }
     }
 
-    /// `product = U V` for packed `U` (`[rows, depth]`, from ``pack(_:positions:rows:depth:)``)
+    /// `product = U V` for packed `U` (`[rows, depth]`, as ``forEachPackedEntry(rows:depth:panels:_:)`` lays it out)
     /// and row-major `V` (`[depth, rowLength]`); `product` is `[rows, rowLength]`, and
     /// `rowLength` a multiple of ``blockColumns``.
     static func multiply(packed u: UnsafePointer<Float>, rows: Int, depth: Int,
