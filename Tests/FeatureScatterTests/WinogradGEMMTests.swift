@@ -20,7 +20,7 @@ final class WinogradGEMMTests: XCTestCase {
             let filters = randomTensor([positions, shape.rows, shape.depth], seed: UInt64(10 * index + 1)).scalars
             let tiles = randomTensor([positions, shape.depth, rowLength], seed: UInt64(10 * index + 2)).scalars
             let packed = pack(filters, positions: positions, rows: shape.rows, depth: shape.depth)
-            let perPosition = WinogradGEMM.packedCount(rows: shape.rows, depth: shape.depth)
+            let perPosition = WinogradGEMM.positionStride(rows: shape.rows, depth: shape.depth)
             XCTAssertEqual(packed.count, positions * perPosition)
             let sentinel: Float = 12345
             var product = [Float](repeating: sentinel, count: positions * (shape.rows + 1) * rowLength)
@@ -62,7 +62,7 @@ final class WinogradGEMMTests: XCTestCase {
         let filters = (0..<(rows * depth)).map { Float($0 + 1) }
         let packed = pack(filters, positions: 1, rows: rows, depth: depth)
         let panel = WinogradGEMM.panelRows
-        XCTAssertEqual(packed.count, WinogradGEMM.packedCount(rows: rows, depth: depth))
+        XCTAssertEqual(packed.count, WinogradGEMM.positionStride(rows: rows, depth: depth))
         XCTAssertGreaterThanOrEqual(packed.count, 2 * panel * depth)
         for row in 0..<rows {
             for c in 0..<depth {
@@ -77,7 +77,7 @@ final class WinogradGEMMTests: XCTestCase {
 
     /// `positions` row-major matrices `[rows, depth]` packed as the filter transforms pack theirs.
     private func pack(_ filters: [Float], positions: Int, rows: Int, depth: Int) -> [Float] {
-        let perPosition = WinogradGEMM.packedCount(rows: rows, depth: depth)
+        let perPosition = WinogradGEMM.positionStride(rows: rows, depth: depth)
         var packed = [Float](repeating: 0, count: positions * perPosition)
         for xi in 0..<positions {
             WinogradGEMM.forEachPackedEntry(rows: rows, depth: depth,

@@ -70,7 +70,7 @@ enum Winograd {
     static func transformedWeights(_ weight: UnsafePointer<Float>, outChannels: Int, inChannels: Int,
                                    adjoint: Bool) -> [Float] {
         let (rows, cols) = adjoint ? (inChannels, outChannels) : (outChannels, inChannels)
-        let perPosition = WinogradGEMM.packedCount(rows: rows, depth: cols)
+        let perPosition = WinogradGEMM.positionStride(rows: rows, depth: cols)
         var u = [Float](repeating: 0, count: 16 * perPosition)
         u.withUnsafeMutableBufferPointer { u in
             let base = u.baseAddress!
@@ -115,7 +115,7 @@ enum Winograd {
                 layout.transformInput(input + (start + local) * channels * height * width, into: inputs,
                                       firstTile: local * layout.tilesPerImage, scratch: scratch)
             }
-            let packed = WinogradGEMM.packedCount(rows: outChannels, depth: channels)
+            let packed = WinogradGEMM.positionStride(rows: outChannels, depth: channels)
             for xi in 0..<16 {
                 WinogradGEMM.multiply(packed: u + xi * packed, rows: outChannels, depth: channels,
                                       inputs.base + xi * inputs.stride, rowLength: inputs.columns,

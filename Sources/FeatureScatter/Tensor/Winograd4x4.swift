@@ -31,7 +31,7 @@ enum Winograd4x4 {
     static func transformedWeights(_ weight: UnsafePointer<Float>, outChannels: Int, inChannels: Int,
                                    adjoint: Bool) -> [Float] {
         let (rows, cols) = adjoint ? (inChannels, outChannels) : (outChannels, inChannels)
-        let perPosition = WinogradGEMM.packedCount(rows: rows, depth: cols)
+        let perPosition = WinogradGEMM.positionStride(rows: rows, depth: cols)
         var u = [Float](repeating: 0, count: 36 * perPosition)
         u.withUnsafeMutableBufferPointer { u in
             let base = u.baseAddress!
@@ -67,7 +67,7 @@ enum Winograd4x4 {
             start, count, inputs, outputs, scratch, _ in
             let tiles = TileChunk(layout, images: count)
             tiles.transformInput(input + start * channels * height * width, into: inputs, scratch: scratch)
-            let packed = WinogradGEMM.packedCount(rows: outChannels, depth: channels)
+            let packed = WinogradGEMM.positionStride(rows: outChannels, depth: channels)
             for xi in 0..<36 {
                 WinogradGEMM.multiply(packed: u + xi * packed, rows: outChannels, depth: channels,
                                       inputs.base + xi * inputs.stride, rowLength: inputs.columns,
@@ -86,7 +86,8 @@ enum Winograd4x4 {
         let layout = Tiles4x4(channels: channels, height: height, width: width, padding: padding,
                               outChannels: outChannels)
         // Positions spaced by `matrixStride`: the filter transform below reads all 36 of an (o, c) at
-        // once, and `O · C` floats apart (a power of two) they would share one set of the L1 cache.
+        // once, and `O · C` floats apart (a power of two for WRN's and SmallCNN's layers) they
+        // would share one set of the L1 cache.
         let plane = Winograd.matrixStride(outChannels * channels)
         let products = 36 * plane
         let workers = Parallelism.workerCount

@@ -33,11 +33,12 @@ enum WinogradGEMM {
     }
 
     /// The distance in floats between consecutive positions' packed filters: their panels
-    /// spaced as ``Winograd/matrixStride(_:)`` spaces matrices. Panels of 12 rows (or 6) of a
-    /// depth of 256 are a multiple of 4 KiB long, and the filter transforms write all positions
-    /// at once: packed back to back, their 36 streams of stores all fell in one set of the L1
-    /// cache (the transforms took 3% of a WRN-16-4 feature-scattering step on Zen 4).
-    static func packedCount(rows: Int, depth: Int) -> Int {
+    /// spaced as ``Winograd/matrixStride(_:)`` spaces matrices. The filter transforms write all
+    /// positions at once, and packed back to back the positions of a 256-deep layer are 264 KiB
+    /// (12-row panels) or 258 KiB (6-row panels) apart, multiples of 4 or 2 KiB: the 36 streams
+    /// of stores fell in one or two sets of the L1 cache (the transforms took 3% of a WRN-16-4
+    /// feature-scattering step on Zen 4).
+    static func positionStride(rows: Int, depth: Int) -> Int {
         Winograd.matrixStride(panelCount(rows: rows) * panelRows * depth)
     }
 
