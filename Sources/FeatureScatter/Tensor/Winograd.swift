@@ -228,11 +228,15 @@ enum Winograd {
         (floats + 15) / 16 * 16 + 16
     }
 
+    /// Zeroed floats past the last image's scratch, so that a vector load of a window's last row
+    /// may run past the plane.
+    static let scratchSlack = 16
+
     /// Runs `body` on each batch of consecutive images of about `tileTarget` tiles, the batches of
     /// one worker in order, with that worker's buffers: `positions` matrices of `firstRows` rows
     /// and `positions` of `secondRows` rows (one column per tile of the batch), and a scratch of
-    /// `scratchPerImage` floats per image. `body` gets the batch's first image, its image count,
-    /// both sets of matrices, the scratch and the worker.
+    /// `scratchPerImage` floats per image and ``scratchSlack`` past them. `body` gets the batch's
+    /// first image, its image count, both sets of matrices, the scratch and the worker.
     static func forEachTileBatch(batch: Int, tilesPerImage: Int, positions: Int, firstRows: Int, secondRows: Int,
                                  scratchPerImage: Int,
                                  _ body: (_ start: Int, _ images: Int, _ first: WinogradMatrices,
@@ -249,7 +253,9 @@ enum Winograd {
             let second = UnsafeMutablePointer<Float>.allocate(capacity: positions * secondStride)
             first.initialize(repeating: 0, count: positions * firstStride)
             second.initialize(repeating: 0, count: positions * secondStride)
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: min(chunk, images.count) * scratchPerImage)
+            let scratchCount = min(chunk, images.count) * scratchPerImage
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchCount + scratchSlack)
+            (scratch + scratchCount).initialize(repeating: 0, count: scratchSlack)
             defer { first.deallocate(); second.deallocate(); scratch.deallocate() }
             for start in stride(from: images.lowerBound, to: images.upperBound, by: chunk) {
                 let tiles = min(chunk, images.upperBound - start) * tilesPerImage

@@ -291,12 +291,17 @@ private struct TileChunk {
         }
     }
 
-    /// `(p[k + j])` for the eight corners `k` and `j = 0 … 5`.
+    /// `(p[k + j])` for the eight corners `k` and `j = 0 … 5`: one 8-float load per corner, transposed
+    /// in registers, instead of 48 scalar loads each inserted into its lane (every group of
+    /// SmallCNN's planes, 6, 3 or 2 tiles wide, takes this path: its feature-scattering step, Intel
+    /// Xeon, one thread, 822/571/825 → 855/894/876 images/s alternated). Reads `p[k + 6]` and
+    /// `p[k + 7]` too, inside the scratch's slack past the last window.
     @inline(__always)
     private static func gatherRow(_ p: UnsafePointer<Float>, _ corners: SIMD8<Int>) -> SixTiles {
+        let load = { (lane: Int) in UnsafeRawPointer(p + corners[lane]).loadUnaligned(as: SIMD8<Float>.self) }
+        let rows = (load(0), load(1), load(2), load(3), load(4), load(5), load(6), load(7))
         let column = { (j: Int) in
-            SIMD8<Float>(p[corners[0] + j], p[corners[1] + j], p[corners[2] + j], p[corners[3] + j],
-                         p[corners[4] + j], p[corners[5] + j], p[corners[6] + j], p[corners[7] + j])
+            SIMD8<Float>(rows.0[j], rows.1[j], rows.2[j], rows.3[j], rows.4[j], rows.5[j], rows.6[j], rows.7[j])
         }
         return SixTiles(column(0), column(1), column(2), column(3), column(4), column(5))
     }
