@@ -47,6 +47,17 @@ enum Winograd {
     /// than with 256, and no slower than with 96 or 128.
     static let tileTarget = 64
 
+    /// Tiles per batch of a weight gradient, whose GEMMs `[O, tiles] × [tiles, C]` sum over the
+    /// tiles: as many as keep both sets of transformed tiles (`positions · rows` floats per tile,
+    /// `rows = C + O`) within 2 MiB, and at least ``tileTarget``. At 64 tiles the products of
+    /// SmallCNN's 32- and 64-channel layers were 32×32 and 64×64 matrices summed over 64 tiles,
+    /// where OpenBLAS's small-matrix kernel took 11% of a standard step (Intel Xeon, one thread);
+    /// with this rule's 216, 144 and 112 tiles the step went 1682–1710 → 1806–1910 images/s
+    /// (alternated), WRN-16-4's within noise (its layers keep 64 or 128 tiles).
+    static func weightGradientTileTarget(positions: Int, rows: Int) -> Int {
+        max(tileTarget, (2 << 20) / (positions * rows * MemoryLayout<Float>.size))
+    }
+
     /// Whether `automatic` chooses F(2×2, 3×3) where it does not take F(4×4, 3×3): 3×3, stride 1,
     /// dilation 1, one group, padding ≤ 2, and at least 32 channels in and out, so that the GEMMs
     /// (inner dimension C) are not tiny. The bound was 64 until SmallCNN's 32-channel layers
@@ -232,13 +243,14 @@ enum Winograd {
     /// may run past the plane.
     static let scratchSlack = 16
 
-    /// Runs `body` on each batch of consecutive images of about `tileTarget` tiles, the batches of
-    /// one worker in order, with that worker's buffers: `positions` matrices of `firstRows` rows
-    /// and `positions` of `secondRows` rows (one column per tile of the batch), and a scratch of
-    /// `scratchPerImage` floats per image and ``scratchSlack`` past them. `body` gets the batch's
-    /// first image, its image count, both sets of matrices, the scratch and the worker.
+    /// Runs `body` on each batch of consecutive images of about `tileTarget` tiles (``tileTarget``
+    /// unless given), the batches of one worker in order, with that worker's buffers: `positions`
+    /// matrices of `firstRows` rows and `positions` of `secondRows` rows (one column per tile of the
+    /// batch), and a scratch of `scratchPerImage` floats per image and ``scratchSlack`` past them.
+    /// `body` gets the batch's first image, its image count, both sets of matrices, the scratch and
+    /// the worker.
     static func forEachTileBatch(batch: Int, tilesPerImage: Int, positions: Int, firstRows: Int, secondRows: Int,
-                                 scratchPerImage: Int,
+                                 scratchPerImage: Int, tileTarget: Int = tileTarget,
                                  _ body: (_ start: Int, _ images: Int, _ first: WinogradMatrices,
                                           _ second: WinogradMatrices, _ scratch: UnsafeMutablePointer<Float>,
                                           _ worker: Int) -> Void) {

@@ -96,7 +96,9 @@ enum Winograd4x4 {
             let sumsBase = sums.baseAddress!
             Winograd.forEachTileBatch(batch: batch, tilesPerImage: layout.tilesPerImage, positions: 36,
                                       firstRows: channels, secondRows: outChannels,
-                                      scratchPerImage: layout.paddedPlane) {
+                                      scratchPerImage: layout.paddedPlane,
+                                      tileTarget: Winograd.weightGradientTileTarget(positions: 36,
+                                                                                    rows: channels + outChannels)) {
                 start, count, inputs, gradients, scratch, worker in
                 let tiles = TileChunk(layout, images: count)
                 tiles.transformInput(input + start * channels * height * width, into: inputs, scratch: scratch)
