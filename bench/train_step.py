@@ -10,8 +10,9 @@ Prints one table and writes bench/results.json:
   workers: how close the step runs to its FLOP floor;
 - the CPU model and vector features, the OpenBLAS core and the target our loops were compiled for;
 - peak resident memory of each run (each case runs in its own process);
-- the 3x3 convolutions of WRN-16-4 at b64 against plain SGEMMs of the same shapes (single thread; a layer
-  computed by Winograd does fewer flops than it is credited with, so it can exceed 1.0);
+- the 3x3 convolutions of SmallCNN at b128 and WRN-16-4 at b64 against plain SGEMMs of the same shapes, and
+  their input-only backward (single thread; a layer computed by Winograd does fewer flops than it is credited
+  with, so it can exceed 1.0);
 - PyTorch's figures and the ratios ours/PyTorch when `torch` is importable by the PyTorch interpreter
   (`--torch-python`, default this one), else "n/a".
 PyTorch is a benchmark-only dependency; this script never installs it.
@@ -118,12 +119,26 @@ def ours(binary, model_key, case, batch, steps, threads):
     return json.loads(out), peak
 
 
-def kernels(binary, steps):
-    """The WRN-16-4 3x3 convolution vs SGEMM comparison from `fscatter bench --kernels`."""
-    _, model, shape, batch = MODELS["wrn"]
+def kernels(binary, model_key, steps):
+    """A model's 3x3 convolutions vs SGEMM of the same shapes, from `fscatter bench --kernels`."""
+    _, model, shape, batch = MODELS[model_key]
     out, _ = measured([binary, "bench", "--model", model, "--input", ",".join(map(str, shape)),
                        "--batch-size", str(batch), "--steps", str(steps), "--kernels"])
     return json.loads(out)
+
+
+def print_kernels(title, conv):
+    """One table of `fscatter bench --kernels` output: per layer and weighted by use."""
+    print(f"{title:<46} {'conv fwd':>9} {'SGEMM fwd':>10} {'ratio':>6} "
+          f"{'conv bwd':>9} {'SGEMM bwd':>10} {'ratio':>6} {'conv in-bwd':>11}")
+    lines = [("all 3x3 layers (weighted by use)", conv)] + [
+        (f"  {row['shape']} (x{row['uses']}) {row.get('algorithm', '')}", row) for row in conv["kernels"]]
+    for name, row in lines:
+        cells = []
+        for phase in ("forward", "backward"):
+            mine, blas = row[f"conv_{phase}_gflops"], row[f"sgemm_{phase}_gflops"]
+            cells.append(f"{mine:>9.1f} {blas:>10.1f} {mine / blas:>6.2f}")
+        print(f"{name:<46} {' '.join(cells)} {row['conv_input_backward_gflops']:>11.1f}")
 
 
 def torch_version(python):
@@ -377,23 +392,16 @@ def main():
                      "ratio": ratio, "ours_samples": mine, "torch_samples": peers,
                      "achieved_gflops": flops, "sgemm_gflops": statistics.median(sgemm), "share_of_sgemm": floor_share,
                      "ours_peak_mib": max(mine_peaks), "torch_peak_mib": max(peer_peaks) if peer_peaks else None})
-    conv = kernels(args.fscatter, 2)
+    convolutions = {key: kernels(args.fscatter, key, 2) for key in ("smallcnn", "wrn")}
     print(f"OpenBLAS core {core}, our loops built for {build}; GFLOP/s: the step's nominal flops (forward = 1, "
           f"input-only backward = 1, full backward = 2 passes) per second; of SGEMM: that over a 1024^3 SGEMM on "
           f"the same {args.threads} worker(s) (the FLOP floor's share)")
-    print()
-    print(f"{'WRN-16-4 b64 3x3 conv, 1 thread, GFLOP/s':<46} {'conv fwd':>9} {'SGEMM fwd':>10} {'ratio':>6} "
-          f"{'conv bwd':>9} {'SGEMM bwd':>10} {'ratio':>6}")
-    lines = [("all 3x3 layers (weighted by use)", conv)] + [
-        (f"  {row['shape']} (x{row['uses']}) {row.get('algorithm', '')}", row) for row in conv["kernels"]]
-    for name, row in lines:
-        cells = []
-        for phase in ("forward", "backward"):
-            mine, blas = row[f"conv_{phase}_gflops"], row[f"sgemm_{phase}_gflops"]
-            cells.append(f"{mine:>9.1f} {blas:>10.1f} {mine / blas:>6.2f}")
-        print(f"{name:<46} {' '.join(cells)}")
+    for key, title in (("smallcnn", "SmallCNN b128"), ("wrn", "WRN-16-4 b64")):
+        print()
+        print_kernels(f"{title} 3x3 conv, 1 thread, GFLOP/s", convolutions[key])
     results = {"threads": args.threads, "repeat": args.repeat, "cpu": model, "cpu_features": features,
-               "blas_core": core, "build_target": build, "torch": version, "cases": rows, "wrn_3x3_kernels": conv}
+               "blas_core": core, "build_target": build, "torch": version, "cases": rows,
+               "smallcnn_3x3_kernels": convolutions["smallcnn"], "wrn_3x3_kernels": convolutions["wrn"]}
     pathlib.Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
     print(f"written {os.path.relpath(args.out)}")
     return results
