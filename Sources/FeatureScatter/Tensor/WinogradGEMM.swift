@@ -9,13 +9,15 @@
 /// The packed filters of one position are panels of ``panelRows`` rows: for each column `c` of
 /// `U_ξ`, the panel's `panelRows` values of that column in a row, the last panel padded with
 /// zero rows. The micro-kernel keeps a panel's block of `panelRows × 16` products in registers
-/// (12 of the 16 AVX2 registers as 6 rows, 12 of the 32 AVX-512 registers as 12 rows; 8 columns
+/// (12 of the 16 AVX2 registers as 6 rows, 16 of the 32 AVX-512 registers as 16 rows; 8 columns
 /// in a last block of 8) and adds one column of the panel times one row of tiles per step, in
 /// the order of the sum (`c = 0, 1, …`), so each product is a float32 dot product in natural order.
 enum WinogradGEMM {
     #if FEATURESCATTER_TARGET_skylake_avx512
-    /// The rows of `U_ξ` one micro-kernel call computes.
-    static let panelRows = 12
+    /// The rows of `U_ξ` one micro-kernel call computes: 16, so that the layers' 16, 32, 64, … channels
+    /// fill whole panels (12-row panels computed 36 rows for 32 channels and 72 for 64, and SmallCNN's
+    /// feature-scattering step on an Intel Xeon ran 5% slower).
+    static let panelRows = 16
     #else
     /// The rows of `U_ξ` one micro-kernel call computes.
     static let panelRows = 6
@@ -34,8 +36,8 @@ enum WinogradGEMM {
 
     /// The distance in floats between consecutive positions' packed filters: their panels
     /// spaced as ``Winograd/matrixStride(_:)`` spaces matrices. The filter transforms write all
-    /// positions at once, and packed back to back the positions of a 256-deep layer are 264 KiB
-    /// (12-row panels) or 258 KiB (6-row panels) apart, multiples of 4 or 2 KiB: the 36 streams
+    /// positions at once, and packed back to back the positions of a 256-deep layer are 256 KiB
+    /// (16-row panels) or 258 KiB (6-row panels) apart, multiples of 4 or 2 KiB: the 36 streams
     /// of stores fell in one or two sets of the L1 cache (the transforms took 3% of a WRN-16-4
     /// feature-scattering step on Zen 4).
     static func positionStride(rows: Int, depth: Int) -> Int {
@@ -96,29 +98,38 @@ enum WinogradGEMM {
                                                    rowLength: Int, into product: UnsafeMutablePointer<Float>, rows: Int,
                                                    lanes: Lanes.Type) where Lanes.Scalar == Float {
         var (u, v) = (u, v)
-        var upper = SixRows<Lanes>()
+        var upper = PanelRows<Lanes>()
         #if FEATURESCATTER_TARGET_skylake_avx512
-        var lower = SixRows<Lanes>()
+        var lower = PanelRows<Lanes>()
         #endif
         for _ in 0..<depth {
             let tiles = UnsafeRawPointer(v).loadUnaligned(as: Lanes.self)
             upper.add(u, times: tiles)
             #if FEATURESCATTER_TARGET_skylake_avx512
-            lower.add(u + 6, times: tiles)
+            lower.add(u + PanelRows<Lanes>.count, times: tiles)
             #endif
             u += panelRows
             v += rowLength
         }
-        upper.store(into: product, rowLength: rowLength, rows: min(rows, 6))
+        let half = PanelRows<Lanes>.count
+        upper.store(into: product, rowLength: rowLength, rows: min(rows, half))
         #if FEATURESCATTER_TARGET_skylake_avx512
-        if rows > 6 { lower.store(into: product + 6 * rowLength, rowLength: rowLength, rows: rows - 6) }
+        if rows > half { lower.store(into: product + half * rowLength, rowLength: rowLength, rows: rows - half) }
         #endif
     }
 }
 
-/// Six rows of products (16 or 8 columns), the accumulators of the micro-kernel.
-private struct SixRows<Lanes: SIMD> where Lanes.Scalar == Float {
+/// Rows of products (16 or 8 columns), the accumulators of the micro-kernel: all six of an AVX2
+/// panel, half of an AVX-512 one.
+private struct PanelRows<Lanes: SIMD> where Lanes.Scalar == Float {
+    #if FEATURESCATTER_TARGET_skylake_avx512
+    static var count: Int { 8 }
     var row0 = Lanes(), row1 = Lanes(), row2 = Lanes(), row3 = Lanes(), row4 = Lanes(), row5 = Lanes()
+    var row6 = Lanes(), row7 = Lanes()
+    #else
+    static var count: Int { 6 }
+    var row0 = Lanes(), row1 = Lanes(), row2 = Lanes(), row3 = Lanes(), row4 = Lanes(), row5 = Lanes()
+    #endif
 
     /// Adds `u[r] · tiles` to row `r`, fused where the build has FMA.
     @inline(__always)
@@ -129,6 +140,10 @@ private struct SixRows<Lanes: SIMD> where Lanes.Scalar == Float {
         Self.addProduct(&row3, u[3], tiles)
         Self.addProduct(&row4, u[4], tiles)
         Self.addProduct(&row5, u[5], tiles)
+        #if FEATURESCATTER_TARGET_skylake_avx512
+        Self.addProduct(&row6, u[6], tiles)
+        Self.addProduct(&row7, u[7], tiles)
+        #endif
     }
 
     /// Writes the first `rows` rows, `rowLength` floats apart.
@@ -144,6 +159,10 @@ private struct SixRows<Lanes: SIMD> where Lanes.Scalar == Float {
         write(3, row3)
         write(4, row4)
         write(5, row5)
+        #if FEATURESCATTER_TARGET_skylake_avx512
+        write(6, row6)
+        write(7, row7)
+        #endif
     }
 
     @inline(__always)
